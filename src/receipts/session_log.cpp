@@ -1,0 +1,281 @@
+#include "aarm/receipts/session_log.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "aarm/receipts/canonical.hpp"
+#include "crypto.hpp"
+#include "file_util.hpp"
+
+namespace aarm::receipts {
+namespace {
+
+constexpr auto kSyncInterval = std::chrono::seconds(1);
+
+std::string ParentDirectory(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return {};
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// A crash in the middle of an earlier write may have left a line without its newline. Ending it
+// keeps the first record of this session on a line of its own (the verifier then reports the
+// fragment as the garbage it is, and this session stays intact).
+Result<void> TerminatePartialLine(int fd, const std::string& path) {
+  struct stat status {};
+  if (fstat(fd, &status) != 0) return FailErrno("cannot stat receipt log " + path);
+  if (!S_ISREG(status.st_mode) || status.st_size == 0) return {};
+  char last = '\n';
+  if (pread(fd, &last, 1, status.st_size - 1) != 1) {
+    return FailErrno("cannot read receipt log " + path);
+  }
+  if (last == '\n') return {};
+  return detail::WriteAll(fd, "\n", path);
+}
+
+nlohmann::json CountsJson(const DecisionCounts& counts) {
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [verdict, count] : counts) object[verdict] = count;
+  return object;
+}
+
+}  // namespace
+
+std::string ReceiptTimestamp(std::chrono::system_clock::time_point when) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch());
+  auto seconds = std::chrono::floor<std::chrono::seconds>(micros);
+  std::time_t time = static_cast<std::time_t>(seconds.count());
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                     (micros - seconds).count());
+}
+
+SessionLog::SessionLog(std::string path, UniqueFd fd, SigningKey key, std::string session_id)
+    : path_(std::move(path)),
+      fd_(std::move(fd)),
+      key_(std::move(key)),
+      session_id_(std::move(session_id)),
+      last_sync_(std::chrono::steady_clock::now()) {}
+
+SessionLog::SessionLog(SessionLog&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::move(other.fd_)),
+      key_(std::move(other.key_)),
+      session_id_(std::move(other.session_id_)) {
+  std::lock_guard lock(other.mutex_);
+  started_ = other.started_;
+  closed_ = other.closed_;
+  failure_ = std::move(other.failure_);
+  seq_ = other.seq_;
+  head_ = std::move(other.head_);
+  recorded_ = std::move(other.recorded_);
+  last_sync_ = other.last_sync_;
+  unsynced_ = other.unsynced_;
+  other.closed_ = true;
+}
+
+SessionLog::~SessionLog() {
+  // NOTE: no session.end here: a log dropped without End() is a session that was cut off, and
+  // the verifier must see it as incomplete.
+  if (fd_ && unsynced_) fdatasync(fd_.Get());
+}
+
+Result<SessionLog> SessionLog::Open(const std::string& path, SigningKey key,
+                                    std::string session_id) {
+  if (path.empty()) return Fail("no receipt log path given");
+  if (session_id.empty()) return Fail("no session id given for the receipt log");
+  if (auto created = detail::MakeDirectories(ParentDirectory(path), 0700); !created) {
+    Error error = created.error();
+    error.message = "receipt log: " + error.message;
+    return tl::unexpected(error);
+  }
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) return FailErrno("cannot open receipt log " + path);
+  if (auto terminated = TerminatePartialLine(fd.Get(), path); !terminated) {
+    return tl::unexpected(terminated.error());
+  }
+  return SessionLog(path, std::move(fd), std::move(key), std::move(session_id));
+}
+
+Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json record) {
+  if (failure_) {
+    return Fail("receipt log " + path_ + " refuses records after a failed write (" +
+                failure_->Describe() + ")");
+  }
+  if (closed_) return Fail("receipt log " + path_ + ": session " + session_id_ + " has ended");
+
+  SanitizeUtf8(record);
+  record["v"] = kFormatVersion;
+  record["type"] = type;
+  record["session"] = session_id_;
+  record["seq"] = seq_;
+  record["ts"] = ReceiptTimestamp(std::chrono::system_clock::now());
+  record["prev"] = head_;
+  auto signed_form = Canonicalize(record);
+  if (!signed_form) return tl::unexpected(signed_form.error());
+  detail::Digest digest = detail::Sha256(*signed_form);
+  auto signature = key_.Sign(
+      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  if (!signature) return tl::unexpected(signature.error());
+  std::string hash = detail::Hex(digest);
+  record["hash"] = hash;
+  record["sig"] = *signature;
+  auto line = Canonicalize(record);
+  if (!line) return tl::unexpected(line.error());
+  line->push_back('\n');
+  if (line->size() > kMaxRecordBytes) {
+    return Fail(fmt::format("{} record of {} bytes exceeds the receipt limit of {} bytes", type,
+                            line->size(), kMaxRecordBytes));
+  }
+
+  // SECURITY: one write(2) per record. With O_APPEND the kernel places the whole line at the
+  // end of the file, so records of sessions sharing the file never interleave within a line.
+  ssize_t written;
+  do {
+    written = write(fd_.Get(), line->data(), line->size());
+  } while (written < 0 && errno == EINTR);
+  if (written < 0) {
+    failure_ = Error{"cannot write receipt log " + path_, errno, {}};
+    return tl::unexpected(*failure_);
+  }
+  if (static_cast<size_t>(written) != line->size()) {
+    failure_ = Error{fmt::format("short write to receipt log {} ({} of {} bytes)", path_,
+                                 written, line->size()),
+                     ENOSPC,
+                     {}};
+    // Best effort: end the fragment so the next writer's record starts on a line of its own.
+    ssize_t ignored = write(fd_.Get(), "\n", 1);
+    (void)ignored;
+    return tl::unexpected(*failure_);
+  }
+
+  head_ = hash;
+  ++seq_;
+  unsynced_ = true;
+  if (std::chrono::steady_clock::now() - last_sync_ >= kSyncInterval) {
+    if (auto synced = SyncLocked(); !synced) return tl::unexpected(synced.error());
+  }
+  return hash;
+}
+
+Result<void> SessionLog::SyncLocked() {
+  if (failure_) return tl::unexpected(*failure_);
+  if (!unsynced_) return {};
+  // Pipes and character devices cannot be synced (EINVAL): there is nothing to flush.
+  if (fdatasync(fd_.Get()) != 0 && errno != EINVAL && errno != EROFS) {
+    failure_ = Error{"cannot sync receipt log " + path_, errno, {}};
+    return tl::unexpected(*failure_);
+  }
+  unsynced_ = false;
+  last_sync_ = std::chrono::steady_clock::now();
+  return {};
+}
+
+Result<void> SessionLog::Sync() {
+  std::lock_guard lock(mutex_);
+  return SyncLocked();
+}
+
+Result<std::string> SessionLog::Start(const nlohmann::json& identity,
+                                      const ProfileRecord& profile, const std::string& intent,
+                                      const std::vector<std::string>& warnings) {
+  std::lock_guard lock(mutex_);
+  if (started_) return Fail("session " + session_id_ + " has already started");
+  if (!identity.is_object()) return Fail("session identity must be a JSON object");
+  if (auto id = identity.find("session");
+      id != identity.end() && (!id->is_string() || *id != session_id_)) {
+    return Fail("identity names another session than the receipt log's " + session_id_);
+  }
+  std::string profile_hash = Sha256Hex(profile.text);
+  if (!profile.sha256.empty() && profile.sha256 != profile_hash) {
+    return Fail("profile " + profile.name + ": recorded SHA-256 does not match its text");
+  }
+  nlohmann::json record = {
+      {"identity", identity},
+      {"key",
+       {{"alg", "ed25519"}, {"pub", key_.PublicKeyBase64()}, {"pinned", key_.Pinned()}}},
+      {"profile",
+       {{"name", profile.name},
+        {"sha256", profile_hash},
+        {"text", profile.text},
+        {"intent", intent}}},
+      {"warnings", warnings},
+  };
+  auto hash = Append("session.start", std::move(record));
+  if (hash) started_ = true;
+  return hash;
+}
+
+Result<std::string> SessionLog::RecordAction(nlohmann::json action, nlohmann::json context,
+                                             nlohmann::json decision, nlohmann::json outcome) {
+  std::lock_guard lock(mutex_);
+  if (!started_) return Fail("action recorded before session.start");
+  for (const auto& [name, value] : {std::pair{"action", &action}, std::pair{"context", &context},
+                                    std::pair{"decision", &decision},
+                                    std::pair{"outcome", &outcome}}) {
+    if (!value->is_object()) return Fail(fmt::format("receipt {} must be a JSON object", name));
+  }
+  std::string verdict = "unknown";
+  if (auto found = decision.find("verdict"); found != decision.end() && found->is_string()) {
+    verdict = found->get<std::string>();
+  }
+  nlohmann::json record = {{"action", std::move(action)},
+                           {"context", std::move(context)},
+                           {"decision", std::move(decision)},
+                           {"outcome", std::move(outcome)}};
+  auto hash = Append("action", std::move(record));
+  if (hash) ++recorded_[verdict];
+  return hash;
+}
+
+Result<std::string> SessionLog::RecordSummary(const DecisionCounts& unrecorded) {
+  std::lock_guard lock(mutex_);
+  if (!started_) return Fail("summary recorded before session.start");
+  return Append("summary", {{"summary", CountsJson(unrecorded)}});
+}
+
+Result<std::string> SessionLog::End(const ExitStatus& exit, const DecisionCounts& unrecorded) {
+  std::lock_guard lock(mutex_);
+  if (!started_) return Fail("session.end recorded before session.start");
+  if (exit.code.has_value() == exit.signal.has_value()) {
+    return Fail("session.end needs either an exit code or a signal");
+  }
+  nlohmann::json exit_json = exit.code ? nlohmann::json{{"code", *exit.code}}
+                                       : nlohmann::json{{"signal", *exit.signal}};
+  auto hash = Append("session.end", {{"exit", std::move(exit_json)},
+                                     {"summary", CountsJson(unrecorded)}});
+  if (!hash) return hash;
+  closed_ = true;
+  if (auto synced = SyncLocked(); !synced) return tl::unexpected(synced.error());
+  return hash;
+}
+
+std::string SessionLog::Head() const {
+  std::lock_guard lock(mutex_);
+  return head_;
+}
+
+uint64_t SessionLog::RecordCount() const {
+  std::lock_guard lock(mutex_);
+  return seq_;
+}
+
+DecisionCounts SessionLog::RecordedCounts() const {
+  std::lock_guard lock(mutex_);
+  return recorded_;
+}
+
+bool SessionLog::Closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_ || failure_.has_value();
+}
+
+}  // namespace aarm::receipts

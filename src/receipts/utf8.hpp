@@ -1,0 +1,47 @@
+// UTF-8 decoding shared by the canonical form and the terminal display. Private to src/receipts/.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace aarm::receipts::detail {
+
+// Length of the well-formed UTF-8 sequence at the start of `s` (Unicode Table 3-7), or 0.
+inline size_t Utf8SequenceLength(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto in = [&](size_t i, unsigned lo, unsigned hi) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return in(1, 0x80, 0xbf) ? 2 : 0;
+  if (lead == 0xe0) return in(1, 0xa0, 0xbf) && in(2, 0x80, 0xbf) ? 3 : 0;
+  if ((lead >= 0xe1 && lead <= 0xec) || lead == 0xee || lead == 0xef) {
+    return in(1, 0x80, 0xbf) && in(2, 0x80, 0xbf) ? 3 : 0;
+  }
+  if (lead == 0xed) return in(1, 0x80, 0x9f) && in(2, 0x80, 0xbf) ? 3 : 0;  // no surrogates
+  if (lead == 0xf0) return in(1, 0x90, 0xbf) && in(2, 0x80, 0xbf) && in(3, 0x80, 0xbf) ? 4 : 0;
+  if (lead >= 0xf1 && lead <= 0xf3) {
+    return in(1, 0x80, 0xbf) && in(2, 0x80, 0xbf) && in(3, 0x80, 0xbf) ? 4 : 0;
+  }
+  if (lead == 0xf4) return in(1, 0x80, 0x8f) && in(2, 0x80, 0xbf) && in(3, 0x80, 0xbf) ? 4 : 0;
+  return 0;
+}
+
+// The code point of a well-formed sequence of `length` bytes (from Utf8SequenceLength).
+inline char32_t Utf8Decode(std::string_view s, size_t length) {
+  auto byte = [&](size_t i) { return static_cast<char32_t>(static_cast<unsigned char>(s[i])); };
+  switch (length) {
+    case 1:
+      return byte(0);
+    case 2:
+      return ((byte(0) & 0x1f) << 6) | (byte(1) & 0x3f);
+    case 3:
+      return ((byte(0) & 0x0f) << 12) | ((byte(1) & 0x3f) << 6) | (byte(2) & 0x3f);
+    default:
+      return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3f) << 12) | ((byte(2) & 0x3f) << 6) |
+             (byte(3) & 0x3f);
+  }
+}
+
+}  // namespace aarm::receipts::detail
