@@ -1,0 +1,87 @@
+// Starts the agent inside the sandbox described by a Spec.
+//
+// Process tree (namespace mode):
+//   aarm-run (supervisor, outside)
+//     └─ sandbox init: PID 1 of new user, mount, PID, IPC, UTS and network namespaces. It builds
+//        the filesystem view, then stays as a tiny init: reaps orphans, relays forwarded
+//        signals, reports the agent's exit status, and takes every process down with it.
+//          └─ agent: new session, only fds 0-2 (+ those passed), Landlock, no capabilities,
+//             no_new_privs, seccomp filter, then execve(COMMAND).
+// If the supervisor dies, init dies (PR_SET_PDEATHSIG and EOF on the status socket), and the
+// kernel kills every process of the PID namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include "aarm/base/error.hpp"
+#include "aarm/base/unique_fd.hpp"
+#include "aarm/sandbox/spec.hpp"
+
+namespace aarm::sandbox {
+
+// How the agent ended, as waitpid(2) reported it.
+struct AgentExit {
+  bool signaled = false;
+  int code = 0;    // exit code when !signaled
+  int signal = 0;  // terminating signal when signaled
+  // The shell's convention: code, or 128 + signal.
+  int ShellStatus() const { return signaled ? 128 + signal : code; }
+};
+
+enum class LaunchErrorKind {
+  kSandbox,           // the sandbox could not be built (exit 125)
+  kCommandNotFound,   // exit 127
+  kCommandNotRunnable // exit 126
+};
+
+struct LaunchError {
+  LaunchErrorKind kind = LaunchErrorKind::kSandbox;
+  Error error;
+};
+
+class Sandbox {
+ public:
+  // Builds the sandbox and starts the agent; returns once execve(COMMAND) succeeded.
+  static tl::expected<Sandbox, LaunchError> Launch(const Spec& spec);
+
+  Sandbox(Sandbox&& other) noexcept;
+  Sandbox& operator=(Sandbox&&) = delete;
+  Sandbox(const Sandbox&) = delete;
+  ~Sandbox();
+
+  // Readable when the sandbox reports (the agent's exit) or dies; poll it with POLLIN.
+  int StatusFd() const { return status_socket_.Get(); }
+
+  // Reads what the sandbox reported. Returns the agent's exit once known; an empty optional
+  // when the report was not an exit (call again after the next POLLIN).
+  Result<std::optional<AgentExit>> ReadStatus();
+
+  // Relays a signal aarm-run received to the agent, as the terminal or a kill(1) would have
+  // delivered it without aarm-run: INT and QUIT to the agent's process group, TSTP/TTIN/TTOU
+  // stop the group, CONT resumes it, others go to the agent process.
+  void ForwardSignal(int signal);
+
+  // Degradations the user must hear about (no namespaces, no Landlock, rights the kernel lacks).
+  const std::vector<std::string>& Warnings() const { return warnings_; }
+  int LandlockAbi() const { return landlock_abi_; }
+  bool UsesNamespaces() const { return uses_namespaces_; }
+
+ private:
+  Sandbox() = default;
+  void KillAndReap();
+
+  UniqueFd status_socket_;
+  UniqueFd init_pidfd_;
+  pid_t init_pid_ = -1;
+  bool reaped_ = false;
+  bool uses_namespaces_ = true;
+  int landlock_abi_ = 0;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace aarm::sandbox

@@ -1,0 +1,36 @@
+// What the sandbox looks like, in plain data. The sandbox module never sees a profile: run/
+// turns a profile into a Spec (SpecFromProfile), so policy and sandbox stay independent.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace aarm::sandbox {
+
+// Absolute host paths, variables already expanded. Inside the sandbox each path appears at the
+// same place. Where one path lies inside another, the more specific entry wins; for the same
+// path: hide over readonly over write over read.
+struct FilesystemView {
+  std::vector<std::string> read;      // bind-mounted read-only
+  std::vector<std::string> write;     // bind-mounted read-write
+  std::vector<std::string> readonly;  // carve-outs kept read-only inside write paths
+  std::vector<std::string> hide;      // replaced by an empty read-only file or directory
+  std::string private_tmp;            // host directory mounted read-write at /tmp
+};
+
+struct Spec {
+  std::vector<std::string> argv;      // argv[0] is looked up in PATH of `env` inside the view
+  std::vector<std::string> env;       // "NAME=value"
+  std::string cwd;                    // kept as the agent's working directory
+  FilesystemView filesystem;
+  std::string scratch_dir;            // private 0700 host directory for mount staging
+  std::string hostname = "aarm";
+  // false: where the kernel refuses user namespaces, run with Landlock + seccomp alone.
+  bool require_namespaces = true;
+  // true: refuse to start without Landlock.
+  bool require_landlock = false;
+  // Descriptors beyond 0-2 the user passes explicitly; every other descriptor is closed.
+  std::vector<int> inherited_fds;
+};
+
+}  // namespace aarm::sandbox

@@ -1,0 +1,39 @@
+// Everything the processes between clone and exec need, prepared by the supervisor beforehand
+// so that they only make system calls: no allocation, no logging, no exceptions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "landlock.hpp"
+#include "mount_plan.hpp"
+#include "seccomp_filter.hpp"
+
+namespace aarm::sandbox {
+
+// More descriptors than this cannot be passed to the agent.
+inline constexpr size_t kMaxPassedFds = 64;
+
+struct ChildPlan {
+  bool namespaces = true;
+  MountPlan mounts;
+  LandlockPlan landlock;
+  SeccompProgram seccomp;
+  std::vector<char*> argv;  // null-terminated, pointing into the Spec's strings
+  std::vector<std::string> env_storage;
+  std::vector<char*> envp;  // null-terminated, pointing into env_storage
+  std::string cwd;
+  std::string hostname;
+  std::vector<int> kept_fds;  // sorted, beyond 0-2
+  bool holds_setpcap = true;
+};
+
+// The sandbox init (PID 1 of the new namespaces, or a subreaper without them): builds the view,
+// starts the agent, then relays signals and reports its exit over `status_socket`.
+[[noreturn]] void RunSandboxInit(const ChildPlan& plan, int status_socket);
+
+// The agent's last steps before exec: new session, fds, Landlock, capabilities, seccomp. On
+// failure writes {step, errno} to `report_fd` (close-on-exec) and exits 127.
+[[noreturn]] void ExecAgent(const ChildPlan& plan, int report_fd);
+
+}  // namespace aarm::sandbox

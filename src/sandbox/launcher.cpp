@@ -1,0 +1,270 @@
+#include "aarm/sandbox/launcher.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "aarm/base/linux_api.hpp"
+#include "aarm/base/paths.hpp"
+#include "child_plan.hpp"
+#include "setup_protocol.hpp"
+#include "user_namespace.hpp"
+
+namespace aarm::sandbox {
+namespace {
+
+constexpr uint64_t kNamespaceFlags =
+    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+
+struct CloneArgs {  // struct clone_args, ABI version 0
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+};
+
+// fork(2) with extra flags and a pidfd, so the init is never confused with a recycled pid.
+pid_t CloneWithPidfd(uint64_t flags, int* pidfd) {
+  CloneArgs args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+}
+
+LaunchError SandboxError(std::string message, int err = 0, std::string hint = {}) {
+  return LaunchError{LaunchErrorKind::kSandbox, Error{std::move(message), err, std::move(hint)}};
+}
+
+bool IsUserNamespaceRefusal(int err) {
+  return err == EPERM || err == EACCES || err == EINVAL || err == ENOSPC || err == EUSERS;
+}
+
+// Mount steps fail with EPERM where a user namespace was created but holds no usable
+// capabilities (AppArmor's unprivileged_userns profile on Ubuntu).
+bool IsMountRefusal(const SetupMessage& m) {
+  bool mount_step = m.step == SetupStep::kMakeMountsPrivate ||
+                    m.step == SetupStep::kMountStagingRoot || m.step == SetupStep::kSetHostname;
+  return mount_step && (m.err == EPERM || m.err == EACCES);
+}
+
+void KillAndWait(pid_t pid, int pidfd) {
+  linux_api::PidfdSendSignal(pidfd, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
+  ChildPlan plan;
+  plan.namespaces = namespaces;
+  if (spec.argv.empty()) return Fail("no command given");
+  if (spec.require_landlock && linux_api::LandlockAbi() == 0) {
+    return Fail("this kernel has no Landlock and the profile requires it (require_landlock)",
+                "enable Landlock (CONFIG_SECURITY_LANDLOCK, lsm=landlock,...) or set [session] "
+                "require_landlock = false");
+  }
+  if (spec.inherited_fds.size() > kMaxPassedFds) return Fail("too many descriptors to pass");
+  if (namespaces) {
+    auto mounts = PlanMounts(spec);
+    if (!mounts) return tl::unexpected(mounts.error());
+    plan.mounts = std::move(*mounts);
+    for (const auto& dir : {plan.mounts.staging_root, plan.mounts.standins}) {
+      if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return FailErrno("cannot create " + dir);
+    }
+  }
+  bool tmp_writable = std::any_of(spec.filesystem.write.begin(), spec.filesystem.write.end(),
+                                  [&](const std::string& p) {
+                                    return NormalizePath(p) == spec.filesystem.private_tmp;
+                                  });
+  plan.landlock = PlanLandlock(spec, namespaces ? "/tmp" : spec.filesystem.private_tmp,
+                               tmp_writable);
+  auto seccomp = BuildSeccompProgram();
+  if (!seccomp) return tl::unexpected(seccomp.error());
+  plan.seccomp = std::move(*seccomp);
+  for (const auto& arg : spec.argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
+  plan.argv.push_back(nullptr);
+  plan.env_storage = spec.env;
+  if (!namespaces) {
+    // No mount namespace: the private /tmp is only reachable under its host path.
+    for (auto& var : plan.env_storage) {
+      if (var == "TMPDIR=/tmp") var = "TMPDIR=" + spec.filesystem.private_tmp;
+    }
+  }
+  for (const auto& var : plan.env_storage) plan.envp.push_back(const_cast<char*>(var.c_str()));
+  plan.envp.push_back(nullptr);
+  plan.cwd = spec.cwd;
+  plan.hostname = spec.hostname;
+  plan.kept_fds = spec.inherited_fds;
+  std::sort(plan.kept_fds.begin(), plan.kept_fds.end());
+  plan.holds_setpcap = namespaces || geteuid() == 0;
+  return plan;
+}
+
+}  // namespace
+
+tl::expected<Sandbox, LaunchError> Sandbox::Launch(const Spec& spec) {
+  Sandbox sandbox;
+  bool namespaces = true;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto plan = PrepareChildPlan(spec, namespaces);
+    if (!plan) return tl::unexpected(LaunchError{LaunchErrorKind::kSandbox, plan.error()});
+    sandbox.landlock_abi_ = plan->landlock.abi;
+
+    int sockets[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
+      return tl::unexpected(SandboxError("socketpair", errno));
+    }
+    UniqueFd supervisor_end(sockets[0]);
+    UniqueFd init_end(sockets[1]);
+    int pidfd = -1;
+    pid_t pid = CloneWithPidfd(namespaces ? kNamespaceFlags : 0, &pidfd);
+    if (pid == 0) {
+      supervisor_end.Reset();
+      RunSandboxInit(*plan, init_end.Get());
+    }
+    if (pid < 0) {
+      int err = errno;
+      if (namespaces && IsUserNamespaceRefusal(err)) {
+        if (spec.require_namespaces) {
+          return tl::unexpected(SandboxError("the kernel refuses to create user namespaces", err,
+                                             UserNamespaceRefusalHint()));
+        }
+        namespaces = false;
+        continue;
+      }
+      return tl::unexpected(SandboxError("cannot start the sandbox (clone3)", err));
+    }
+    init_end.Reset();
+    UniqueFd init_pidfd(pidfd);
+
+    if (namespaces) {
+      auto maps = WriteIdMaps(pid, getuid(), getgid());
+      if (!maps || !SendMessage(supervisor_end.Get(), SetupMessage{MessageKind::kIdMapsWritten})) {
+        KillAndWait(pid, init_pidfd.Get());
+        if (!maps && !spec.require_namespaces) {
+          namespaces = false;
+          continue;
+        }
+        Error error = maps ? Error{"the sandbox init died during set-up"} : maps.error();
+        error.hint = UserNamespaceRefusalHint();
+        return tl::unexpected(LaunchError{LaunchErrorKind::kSandbox, error});
+      }
+    }
+
+    SetupMessage message{};
+    if (!ReceiveMessage(supervisor_end.Get(), &message)) {
+      KillAndWait(pid, init_pidfd.Get());
+      return tl::unexpected(SandboxError("the sandbox init died during set-up"));
+    }
+    if (message.kind == MessageKind::kStepFailed) {
+      KillAndWait(pid, init_pidfd.Get());
+      if (namespaces && IsMountRefusal(message)) {
+        if (!spec.require_namespaces) {
+          namespaces = false;
+          continue;
+        }
+        return tl::unexpected(SandboxError(
+            std::string("user namespaces are restricted here (") + SetupStepName(message.step) +
+                " failed)",
+            message.err, UserNamespaceRefusalHint()));
+      }
+      if (message.step == SetupStep::kExec) {
+        auto kind = message.err == ENOENT ? LaunchErrorKind::kCommandNotFound
+                                          : LaunchErrorKind::kCommandNotRunnable;
+        return tl::unexpected(LaunchError{kind, Error{spec.argv[0], message.err, {}}});
+      }
+      std::string hint;
+      if (message.step == SetupStep::kChangeDirectory) {
+        hint = "the working directory must lie inside a read or write path of the profile";
+      }
+      return tl::unexpected(SandboxError(
+          std::string("sandbox set-up failed while ") + SetupStepName(message.step), message.err,
+          hint));
+    }
+
+    sandbox.status_socket_ = std::move(supervisor_end);
+    sandbox.init_pidfd_ = std::move(init_pidfd);
+    sandbox.init_pid_ = pid;
+    sandbox.uses_namespaces_ = namespaces;
+    if (!namespaces) {
+      sandbox.warnings_.push_back(
+          "user namespaces are refused here; running with Landlock and seccomp alone: no private "
+          "filesystem view (hide and readonly paths are NOT enforced), no PID or network "
+          "isolation. Fix: " + UserNamespaceRefusalHint());
+    }
+    if (sandbox.landlock_abi_ == 0) {
+      sandbox.warnings_.push_back("Landlock is not available in this kernel: writes are confined "
+                                  "by the mount view alone");
+    } else {
+      for (const auto& right : plan->landlock.dropped) {
+        sandbox.warnings_.push_back("Landlock ABI " + std::to_string(sandbox.landlock_abi_) +
+                                    " cannot restrict " + right);
+      }
+    }
+    return sandbox;
+  }
+  return tl::unexpected(SandboxError("cannot start the sandbox"));
+}
+
+Result<std::optional<AgentExit>> Sandbox::ReadStatus() {
+  SetupMessage message{};
+  if (!ReceiveMessage(status_socket_.Get(), &message)) {
+    int status = 0;
+    while (waitpid(init_pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+    return Fail("the sandbox init ended without reporting the agent's exit (status " +
+                std::to_string(status) + ")");
+  }
+  if (message.kind != MessageKind::kAgentExited) return std::optional<AgentExit>{};
+  AgentExit exit;
+  if (WIFSIGNALED(message.value)) {
+    exit.signaled = true;
+    exit.signal = WTERMSIG(message.value);
+  } else {
+    exit.code = WEXITSTATUS(message.value);
+  }
+  while (waitpid(init_pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  return std::optional<AgentExit>{exit};
+}
+
+void Sandbox::ForwardSignal(int signal) {
+  if (status_socket_) {
+    SendMessage(status_socket_.Get(), SetupMessage{MessageKind::kForwardSignal, SetupStep::kNone,
+                                                   0, signal});
+  }
+}
+
+void Sandbox::KillAndReap() {
+  if (reaped_ || init_pid_ <= 0) return;
+  KillAndWait(init_pid_, init_pidfd_.Get());
+  reaped_ = true;
+}
+
+Sandbox::Sandbox(Sandbox&& other) noexcept
+    : status_socket_(std::move(other.status_socket_)),
+      init_pidfd_(std::move(other.init_pidfd_)),
+      init_pid_(std::exchange(other.init_pid_, -1)),
+      reaped_(other.reaped_),
+      uses_namespaces_(other.uses_namespaces_),
+      landlock_abi_(other.landlock_abi_),
+      warnings_(std::move(other.warnings_)) {}
+
+Sandbox::~Sandbox() { KillAndReap(); }
+
+}  // namespace aarm::sandbox

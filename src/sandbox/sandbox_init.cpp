@@ -1,0 +1,142 @@
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "child_plan.hpp"
+#include "setup_protocol.hpp"
+
+namespace aarm::sandbox {
+namespace {
+
+[[noreturn]] void ReportAndExit(int status_socket, SetupStep step, int err) {
+  SetupMessage message{MessageKind::kStepFailed, step, err, 0};
+  SendMessage(status_socket, message);
+  _exit(1);
+}
+
+bool BringUpLoopback() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq request{};
+  strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  bool ok = ioctl(fd, SIOCGIFFLAGS, &request) == 0;
+  request.ifr_flags |= IFF_UP | IFF_RUNNING;
+  ok = ok && ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  int err = errno;
+  close(fd);
+  errno = err;
+  return ok;
+}
+
+// What a forwarded signal does, as a terminal or kill(1) would have done without aarm-run.
+void DeliverForwardedSignal(pid_t agent, int signal) {
+  switch (signal) {
+    case SIGINT:
+    case SIGQUIT:
+      kill(-agent, signal);  // the terminal signals the whole foreground group
+      break;
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      // The agent's group is orphaned (its parent, init, is in another session), and the
+      // kernel drops stop signals to orphaned groups: stop it outright instead.
+      kill(-agent, SIGSTOP);
+      break;
+    case SIGCONT:
+      kill(-agent, SIGCONT);
+      break;
+    default:
+      kill(agent, signal);
+      break;
+  }
+}
+
+}  // namespace
+
+void RunSandboxInit(const ChildPlan& plan, int status_socket) {
+  // Die with the supervisor. The socket's EOF covers a supervisor that died before this line.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (!plan.namespaces) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+  SetupMessage message{};
+  if (plan.namespaces) {
+    if (!ReceiveMessage(status_socket, &message) || message.kind != MessageKind::kIdMapsWritten) {
+      _exit(1);
+    }
+    if (sethostname(plan.hostname.data(), plan.hostname.size()) != 0) {
+      ReportAndExit(status_socket, SetupStep::kSetHostname, errno);
+    }
+    if (auto failure = BuildFilesystemView(plan.mounts); failure.failed()) {
+      ReportAndExit(status_socket, failure.step, failure.err);
+    }
+    if (!BringUpLoopback()) ReportAndExit(status_socket, SetupStep::kLoopbackUp, errno);
+  }
+
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
+  sigset_t child_signals;
+  sigemptyset(&child_signals);
+  sigaddset(&child_signals, SIGCHLD);
+  int child_fd = signalfd(-1, &child_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (child_fd < 0) ReportAndExit(status_socket, SetupStep::kForkAgent, errno);
+
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) ReportAndExit(status_socket, SetupStep::kForkAgent, errno);
+  pid_t agent = fork();
+  if (agent < 0) ReportAndExit(status_socket, SetupStep::kForkAgent, errno);
+  if (agent == 0) {
+    close(report[0]);
+    ExecAgent(plan, report[1]);
+  }
+  close(report[1]);
+  // EOF on the close-on-exec pipe means execve succeeded.
+  if (ReceiveMessage(report[0], &message)) {
+    waitpid(agent, nullptr, 0);
+    ReportAndExit(status_socket, message.step, message.err);
+  }
+  close(report[0]);
+  SendMessage(status_socket, SetupMessage{MessageKind::kAgentStarted});
+
+  pollfd fds[2] = {{status_socket, POLLIN, 0}, {child_fd, POLLIN, 0}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      _exit(1);
+    }
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info;
+      while (read(child_fd, &info, sizeof info) == sizeof info) {
+      }
+      int status = 0;
+      pid_t pid;
+      // Reap every child: orphans of the agent are re-parented to us.
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid != agent) continue;
+        if (!plan.namespaces) kill(-agent, SIGKILL);  // without a PID namespace, take the group
+        SendMessage(status_socket, SetupMessage{MessageKind::kAgentExited, SetupStep::kNone, 0,
+                                                status});
+        // Leaving PID 1 makes the kernel kill whatever the agent left running.
+        _exit(0);
+      }
+    }
+    if (fds[0].revents & POLLIN) {
+      if (!ReceiveMessage(status_socket, &message)) _exit(1);  // supervisor gone
+      if (message.kind == MessageKind::kForwardSignal) DeliverForwardedSignal(agent, message.value);
+    } else if (fds[0].revents & (POLLHUP | POLLERR)) {
+      _exit(1);
+    }
+  }
+}
+
+}  // namespace aarm::sandbox
