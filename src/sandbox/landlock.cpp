@@ -27,6 +27,8 @@ uint64_t HandledForAbi(int abi) {
 
 uint64_t RightsFor(LandlockAccess access, uint64_t handled) {
   switch (access) {
+    case LandlockAccess::kListDirectories:
+      return LANDLOCK_ACCESS_FS_READ_DIR & handled;
     case LandlockAccess::kRead:
       return kReadRights & handled;
     case LandlockAccess::kWrite:
@@ -46,7 +48,8 @@ uint64_t RightsFor(LandlockAccess access, uint64_t handled) {
 
 }  // namespace
 
-LandlockPlan PlanLandlock(const Spec& spec, const std::string& tmp_in_view, bool tmp_writable) {
+LandlockPlan PlanLandlock(const Spec& spec, bool namespaces, const std::string& tmp_in_view,
+                          bool tmp_writable) {
   LandlockPlan plan;
   plan.abi = linux_api::LandlockAbi();
   if (plan.abi == 0) return plan;
@@ -66,6 +69,9 @@ LandlockPlan PlanLandlock(const Spec& spec, const std::string& tmp_in_view, bool
     if (!tmp.empty() && PathIsWithin(path, tmp)) return tmp_in_view + path.substr(tmp.size());
     return path;
   };
+  // In the private view, listing any directory shows only what the profile let in (hidden
+  // directories are empty stand-ins); on the host's own tree it would show every name.
+  if (namespaces) plan.rules.push_back({"/", LandlockAccess::kListDirectories});
   for (const auto& path : spec.filesystem.read) {
     plan.rules.push_back({in_view(path), LandlockAccess::kRead});
   }

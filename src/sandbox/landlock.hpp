@@ -11,7 +11,7 @@
 
 namespace aarm::sandbox {
 
-enum class LandlockAccess { kRead, kWrite, kDevices, kProc };
+enum class LandlockAccess { kListDirectories, kRead, kWrite, kDevices, kProc };
 
 struct LandlockRule {
   std::string path;  // as seen inside the sandbox
@@ -28,7 +28,8 @@ struct LandlockPlan {
 
 // `tmp_in_view`: where the private /tmp is seen ("/tmp" in a mount namespace, the host
 // directory without one); `tmp_writable`: whether {tmp} is among the write paths.
-LandlockPlan PlanLandlock(const Spec& spec, const std::string& tmp_in_view, bool tmp_writable);
+LandlockPlan PlanLandlock(const Spec& spec, bool namespaces, const std::string& tmp_in_view,
+                          bool tmp_writable);
 
 // Runs in the agent process after the view is in place and no_new_privs is set. A path that
 // does not exist is skipped (it is not in the view either).

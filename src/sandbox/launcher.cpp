@@ -89,7 +89,7 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
                                   [&](const std::string& p) {
                                     return NormalizePath(p) == spec.filesystem.private_tmp;
                                   });
-  plan.landlock = PlanLandlock(spec, namespaces ? "/tmp" : spec.filesystem.private_tmp,
+  plan.landlock = PlanLandlock(spec, namespaces, namespaces ? "/tmp" : spec.filesystem.private_tmp,
                                tmp_writable);
   auto seccomp = BuildSeccompProgram();
   if (!seccomp) return tl::unexpected(seccomp.error());

@@ -26,7 +26,8 @@ constexpr size_t kMaxScratchPathLength = 256;
 
 bool IsReserved(const std::string& path) {
   // The sandbox builds these itself; a profile cannot replace them with host directories.
-  return PathIsWithin(path, "/proc") || PathIsWithin(path, "/dev") || PathIsWithin(path, "/tmp");
+  // Paths below /tmp (a project checked out there) are bound on top of the private /tmp.
+  return PathIsWithin(path, "/proc") || PathIsWithin(path, "/dev") || path == "/tmp";
 }
 
 std::string RealPath(const std::string& path) {
@@ -268,6 +269,14 @@ StepFailure BuildFilesystemView(const MountPlan& plan) {
 
   constexpr uint64_t kReadOnly = kMountAttrReadOnly | kMountAttrNoSuid | kMountAttrNoDev;
   constexpr uint64_t kReadWrite = kMountAttrNoSuid | kMountAttrNoDev;
+  // The private /tmp first: profile paths below the host's /tmp are then bound on top of it.
+  char tmp[PATH_MAX];
+  if (!Join(tmp, plan.staging_root, "/tmp")) return FailedWith(SetupStep::kMountTmp, ENAMETOOLONG);
+  if (auto failure = BindWithAttributes(plan.private_tmp.c_str(), tmp, true, kReadWrite,
+                                        SetupStep::kMountTmp);
+      failure.failed()) {
+    return failure;
+  }
   for (const MountOp& op : plan.ops) {
     const char* target = op.staging_target.c_str();
     StepFailure failure;
@@ -301,12 +310,6 @@ StepFailure BuildFilesystemView(const MountPlan& plan) {
   }
 
   char path[PATH_MAX];
-  if (!Join(path, plan.staging_root, "/tmp")) return FailedWith(SetupStep::kMountTmp, ENAMETOOLONG);
-  if (auto failure = BindWithAttributes(plan.private_tmp.c_str(), path, true, kReadWrite,
-                                        SetupStep::kMountTmp);
-      failure.failed()) {
-    return failure;
-  }
   if (!Join(path, plan.staging_root, "/proc")) return FailedWith(SetupStep::kMountProc, ENAMETOOLONG);
   if (int err = MakeMountPoint(path, true)) return FailedWith(SetupStep::kMountProc, err);
   if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {

@@ -1,0 +1,95 @@
+// aarm-run: runs COMMAND in the sandbox a profile describes and exits as COMMAND did.
+// Exit status: COMMAND's own; 128+N when it died of signal N; 125 when aarm-run failed;
+// 126 when COMMAND cannot be executed; 127 when it does not exist.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "aarm/run/run.hpp"
+#include "aarm/sandbox/kernel_features.hpp"
+
+namespace {
+
+constexpr int kExitAarmFailed = 125;
+
+std::string EscapeForTerminal(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buffer[8];
+      snprintf(buffer, sizeof buffer, "\\x%02x", c);
+      out += buffer;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+void PrintVersion() {
+  std::cout << "aarm-run " << AARM_VERSION << "\n"
+            << aarm::sandbox::DescribeKernelFeatures(aarm::sandbox::ProbeKernelFeatures());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"aarm-run — run an AI agent under a runtime security profile\n\n"
+               "usage: aarm-run [OPTIONS] -- COMMAND [ARG...]"};
+  aarm::run::RunOptions options;
+  bool verbose = false;
+  bool show_version = false;
+  std::string log_level;
+  app.add_option("-p,--profile", options.profile, "shipped profile name or TOML file");
+  app.add_option("--intent", options.intent, "what the human asked the agent to do");
+  app.add_option("--agent", options.agent_name, "agent name in receipts (default: COMMAND)");
+  app.add_option("-r,--receipts", options.receipts_path, "receipt log to append to");
+  app.add_option("--key", options.key_path, "Ed25519 private key (PEM) to sign receipts");
+  app.add_option("--status-fd", options.status_fd, "write a JSON status object to FD at exit");
+  app.add_option("--pass-fd", options.passed_fds, "let the agent keep this descriptor (repeatable)");
+  app.add_flag("--audit", options.audit, "record would-be decisions, enforce only forbid rules");
+  app.add_flag("-q,--quiet", options.quiet, "no denial lines on stderr");
+  app.add_flag("-v,--verbose", verbose, "diagnostics on stderr");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
+  app.add_flag("--version", show_version, "version and kernel features");
+  app.prefix_command();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitAarmFailed;
+  }
+  if (show_version) {
+    PrintVersion();
+    return 0;
+  }
+  options.command = app.remaining();
+  if (!options.command.empty() && options.command.front() == "--") {
+    options.command.erase(options.command.begin());
+  }
+  if (options.command.empty()) {
+    std::cerr << "aarm-run: no command given\n" << app.help();
+    return kExitAarmFailed;
+  }
+
+  auto logger = spdlog::stderr_logger_st("aarm-run");
+  logger->set_pattern("aarm-run: %l: %v");
+  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+  if (!log_level.empty()) logger->set_level(spdlog::level::from_str(log_level));
+  spdlog::set_default_logger(logger);
+
+  aarm::run::Outcome outcome = aarm::run::Execute(options);
+  if (outcome.error) {
+    std::cerr << "aarm-run: " << EscapeForTerminal(outcome.error->Describe()) << "\n";
+    if (!outcome.error->hint.empty()) {
+      std::cerr << "aarm-run: hint: " << EscapeForTerminal(outcome.error->hint) << "\n";
+    }
+  }
+  return outcome.exit_status;
+}
