@@ -210,9 +210,9 @@ Result<KeyPairFiles> WriteKeyPair(const SigningKey& key, const std::string& dir,
     for (const std::string& path : {files.private_path, files.public_path}) {
       struct stat status {};
       if (lstat(path.c_str(), &status) == 0) {
-        return Fail(path + " already exists; not replacing it",
-                    "use --force to replace the key pair (receipts signed by the old key then "
-                    "verify only with its public key)");
+        return tl::unexpected(Error{"refusing to replace " + path, EEXIST,
+                                    "use --force to replace the key pair (receipts signed by the "
+                                    "old key then verify only with its public key)"});
       }
     }
   }

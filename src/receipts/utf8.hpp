@@ -1,4 +1,4 @@
-// UTF-8 decoding shared by the canonical form and the terminal display. Private to src/receipts/.
+// UTF-8 well-formedness. Private to src/receipts/.
 #pragma once
 
 #include <cstddef>
@@ -26,22 +26,6 @@ inline size_t Utf8SequenceLength(std::string_view s) {
   }
   if (lead == 0xf4) return in(1, 0x80, 0x8f) && in(2, 0x80, 0xbf) && in(3, 0x80, 0xbf) ? 4 : 0;
   return 0;
-}
-
-// The code point of a well-formed sequence of `length` bytes (from Utf8SequenceLength).
-inline char32_t Utf8Decode(std::string_view s, size_t length) {
-  auto byte = [&](size_t i) { return static_cast<char32_t>(static_cast<unsigned char>(s[i])); };
-  switch (length) {
-    case 1:
-      return byte(0);
-    case 2:
-      return ((byte(0) & 0x1f) << 6) | (byte(1) & 0x3f);
-    case 3:
-      return ((byte(0) & 0x0f) << 12) | ((byte(1) & 0x3f) << 6) | (byte(2) & 0x3f);
-    default:
-      return ((byte(0) & 0x07) << 18) | ((byte(1) & 0x3f) << 12) | ((byte(2) & 0x3f) << 6) |
-             (byte(3) & 0x3f);
-  }
 }
 
 }  // namespace aarm::receipts::detail

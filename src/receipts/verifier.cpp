@@ -43,6 +43,13 @@ struct Checked {
   bool signature_valid = false;
 };
 
+// A session id as it appears in a message: ids are UUIDs, but a damaged file may hold anything.
+std::string ShortId(const std::string& id) {
+  constexpr size_t kMaxShown = 64;
+  if (id.size() <= kMaxShown) return id;
+  return id.substr(0, kMaxShown) + "...";
+}
+
 bool IsLowerHex64(const nlohmann::json& value) {
   if (!value.is_string()) return false;
   const auto& text = value.get_ref<const std::string&>();
@@ -342,7 +349,7 @@ class FileVerifier {
       if (checked.type != kStart || checked.seq != 0) {
         Report(line, fmt::format("session {} begins at seq {} without session.start (records "
                                  "deleted before this line){}",
-                                 checked.session, checked.seq,
+                                 ShortId(checked.session), checked.seq,
                                  checked.key ? "" : "; its signatures cannot be checked"));
       } else if (checked.prev != kGenesisHash) {
         Report(line, "session.start whose prev is not 64 zeros");
@@ -351,7 +358,7 @@ class FileVerifier {
         report_.sessions[state.index].key = Base64Encode(checked.pub);
         if (pinned_ && checked.pub != pinned_raw_) {
           Report(line, fmt::format("session {} is signed by a key other than --key ({})",
-                                   checked.session, Base64Encode(checked.pub)));
+                                   ShortId(checked.session), Base64Encode(checked.pub)));
         }
       }
       Advance(state, checked);
@@ -361,12 +368,12 @@ class FileVerifier {
     SessionState& state = found->second;
     if (state.ended) {
       Report(line, DuplicateOf(state, checked).value_or(fmt::format(
-                       "record after session.end of session {} (inserted)", checked.session)));
+                       "record after session.end of session {} (inserted)", ShortId(checked.session))));
       return;
     }
     if (checked.seq == state.next_seq) {
       if (checked.type == kStart) {
-        Report(line, fmt::format("second session.start for session {}", checked.session));
+        Report(line, fmt::format("second session.start for session {}", ShortId(checked.session)));
       } else if (state.last_hash && checked.prev != *state.last_hash) {
         Report(line, fmt::format("prev does not match the hash of seq {} (a record was deleted, "
                                  "inserted or altered before this line)",
@@ -416,7 +423,7 @@ class FileVerifier {
       Report(summary.last_line,
              fmt::format("session {} is incomplete: no session.end after line {} (killed, "
                          "still running, or truncated)",
-                         summary.id, summary.last_line));
+                         ShortId(summary.id), summary.last_line));
     }
     std::stable_sort(report_.problems.begin(), report_.problems.end(),
                      [](const Problem& a, const Problem& b) { return a.line < b.line; });
