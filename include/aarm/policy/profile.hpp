@@ -53,6 +53,7 @@ struct ProfileListing {
   std::string path;
   std::string description;
   bool shipped = false;
+  std::string problem;      // why the profile does not load (one line); empty when it does
 };
 
 // Shipped profiles in `shipped_dir`, then the project's `.aarm/profile.toml` if it exists.
@@ -66,6 +67,10 @@ struct PathVariables {
   std::string cwd;
   std::string tmp;      // the session's private directory, mounted at /tmp inside
 };
+
+// The project a session works on: the nearest directory at or above `cwd` (absolute) holding a
+// `.git` entry (a repository or a worktree), else `cwd` itself.
+std::string FindProjectDirectory(const std::string& cwd);
 
 // Replaces {project} {home} {cwd} {tmp}, then normalises the result lexically. An unknown
 // variable or a relative result is an error naming the path.

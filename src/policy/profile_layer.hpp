@@ -1,0 +1,43 @@
+// What one profile file says, before `extends` is applied, and the sections that read, merge and
+// render it. Each section of the profile language lives in its own <name>_section.cpp with the
+// same three functions; the loader lists them in one table.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <toml++/toml.h>
+
+#include "aarm/base/error.hpp"
+#include "aarm/policy/profile.hpp"
+#include "profile_source.hpp"
+
+namespace aarm::policy::detail {
+
+// [session] as written: a key left out inherits from the extended profile, else the default.
+struct SessionLayer {
+  std::optional<DefaultDecision> default_decision;
+  std::optional<bool> require_namespaces;
+  std::optional<bool> require_landlock;
+};
+
+struct ProfileLayer {
+  std::optional<std::string> description;
+  SessionLayer session;
+  FilesystemSettings filesystem;  // this file's own entries
+};
+
+// Each Parse* reads the section's value in one file into its layer; Merge* applies a layer on
+// top of what the extended profiles gave; Render* adds the merged section to the effective TOML.
+
+Result<void> ParseSessionSection(const toml::node& node, const ProfileSource& source,
+                                 SessionLayer& layer);
+void MergeSession(const SessionLayer& layer, SessionSettings& settings);
+void RenderSession(const SessionSettings& settings, toml::table& root);
+
+Result<void> ParseFilesystemSection(const toml::node& node, const ProfileSource& source,
+                                    FilesystemSettings& layer);
+void MergeFilesystem(const FilesystemSettings& layer, FilesystemSettings& settings);
+void RenderFilesystem(const FilesystemSettings& settings, toml::table& root);
+
+}  // namespace aarm::policy::detail

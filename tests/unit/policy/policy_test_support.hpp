@@ -1,0 +1,56 @@
+// Fixture locations and scratch files for the policy tests.
+#pragma once
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace aarm::policy::testing {
+
+inline std::filesystem::path SourceRoot() {
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+}
+
+// The profiles shipped with aarm, from the source tree.
+inline std::string ShippedDir() { return (SourceRoot() / "profiles").string(); }
+
+// tests/profiles/loader: hand-written fixtures for the loader.
+inline std::string FixtureDir() { return (SourceRoot() / "tests" / "profiles" / "loader").string(); }
+inline std::string Fixture(std::string_view name) { return FixtureDir() + "/" + std::string(name); }
+
+// A fresh directory, removed with everything in it when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "aarm-policy-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+
+  const std::string& Path() const { return path_; }
+
+  // Writes `content` byte for byte to `name` below the directory; returns its path.
+  std::string Write(std::string_view name, std::string_view content) const {
+    const std::filesystem::path file = std::filesystem::path(path_) / name;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    if (!out) throw std::runtime_error("cannot write " + file.string());
+    return file.string();
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace aarm::policy::testing
