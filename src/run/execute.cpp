@@ -12,10 +12,15 @@
 #include <spdlog/spdlog.h>
 
 #include "aarm/base/paths.hpp"
+#include "aarm/identity/identity.hpp"
 #include "aarm/policy/profile.hpp"
+#include "aarm/receipts/canonical.hpp"
+#include "aarm/receipts/session_log.hpp"
+#include "aarm/receipts/signing_key.hpp"
 #include "aarm/run/run.hpp"
 #include "aarm/sandbox/launcher.hpp"
 #include "session_directory.hpp"
+#include "session_status.hpp"
 #include "signal_relay.hpp"
 #include "spec_from_profile.hpp"
 
@@ -30,6 +35,23 @@ constexpr int kExitNotFound = 127;
 
 Outcome Failed(Error error, int status = kExitAarmFailed) {
   return Outcome{status, std::move(error)};
+}
+
+Outcome FailedLaunch(const sandbox::LaunchError& failure) {
+  switch (failure.kind) {
+    case sandbox::LaunchErrorKind::kCommandNotFound:
+      return Failed(failure.error, kExitNotFound);
+    case sandbox::LaunchErrorKind::kCommandNotRunnable:
+      return Failed(failure.error, kExitNotRunnable);
+    case sandbox::LaunchErrorKind::kSandbox:
+      return Failed(failure.error);
+  }
+  return Failed(failure.error);
+}
+
+std::string EnvironmentOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value ? std::string(value) : fallback;
 }
 
 std::string CanonicalOrSelf(const std::string& path) {
@@ -104,23 +126,75 @@ Outcome Execute(const RunOptions& options) {
   auto relay = SignalRelay::Install();
   if (!relay) return Failed(relay.error());
 
-  auto sandbox = sandbox::Sandbox::Launch(*spec);
-  if (!sandbox) {
-    const auto& failure = sandbox.error();
-    switch (failure.kind) {
-      case sandbox::LaunchErrorKind::kCommandNotFound:
-        return Failed(failure.error, kExitNotFound);
-      case sandbox::LaunchErrorKind::kCommandNotRunnable:
-        return Failed(failure.error, kExitNotRunnable);
-      case sandbox::LaunchErrorKind::kSandbox:
-        return Failed(failure.error);
+  // Who acts, under which key, into which log — all settled before anything of the agent runs.
+  identity::Identity who = identity::Collect(
+      options.agent_name.value_or(std::filesystem::path(options.command.front()).filename()),
+      options.command);
+  auto key = receipts::ResolveSigningKey(options.key_path.value_or(""));
+  if (!key) return Failed(key.error());
+  std::vector<std::string> warnings;
+  if (!key->Pinned()) {
+    warnings.push_back("receipts are signed with a fresh key nobody pinned; create one with "
+                       "'aarm keygen' so 'aarm verify --key' can prove who signed them");
+  } else {
+    spec->protected_paths.push_back(CanonicalOrSelf(key->Origin()));
+  }
+  std::string receipts_path = NormalizePath(
+      options.receipts_path.value_or(XdgStateHome() + "/aarm/receipts/" + who.session + ".jsonl"),
+      cwd);
+  auto log = receipts::SessionLog::Open(receipts_path, std::move(*key), who.session);
+  if (!log) return Failed(log.error());
+  spec->protected_paths.push_back(CanonicalOrSelf(receipts_path));
+
+  auto sandbox = sandbox::Sandbox::Prepare(*spec);
+  if (!sandbox) return FailedLaunch(sandbox.error());
+  for (const auto& warning : sandbox->Warnings()) warnings.push_back(warning);
+  for (const auto& warning : warnings) spdlog::warn("{}", warning);
+
+  receipts::ProfileRecord profile_record{profile->name,
+                                         receipts::Sha256Hex(profile->effective_toml),
+                                         profile->effective_toml};
+  std::string intent = options.intent.value_or(EnvironmentOr("AARM_INTENT", ""));
+  if (auto started = log->Start(identity::ToJson(who), profile_record, intent, warnings);
+      !started) {
+    return Failed(Error{"cannot write receipts to " + receipts_path + ": " +
+                        started.error().Describe()});
+  }
+
+  SessionStatus status{who.session, receipts_path};
+  sandbox::AgentExit exit;
+  std::optional<Outcome> launch_failure;
+  if (auto started = sandbox->Start(); !started) {
+    launch_failure = FailedLaunch(started.error());
+    exit.code = launch_failure->exit_status;
+  } else {
+    auto ended = SuperviseUntilExit(*sandbox, *relay);
+    if (!ended) return Failed(ended.error());
+    exit = *ended;
+  }
+
+  receipts::ExitStatus recorded_exit;
+  if (exit.signaled) {
+    recorded_exit.signal = exit.signal;
+  } else {
+    recorded_exit.code = exit.code;
+  }
+  if (auto ended = log->End(recorded_exit, {}); !ended) {
+    return Failed(Error{"cannot write receipts to " + receipts_path + ": " +
+                        ended.error().Describe()});
+  }
+  status.exit_status = exit.ShellStatus();
+  status.head = log->Head();
+  status.records = log->RecordCount();
+  status.counts = log->RecordedCounts();
+  spdlog::info("receipts: {} (head {})", receipts_path, status.head);
+  if (options.status_fd) {
+    if (auto written = WriteSessionStatus(*options.status_fd, status); !written) {
+      return Failed(written.error());
     }
   }
-  for (const auto& warning : sandbox->Warnings()) spdlog::warn("{}", warning);
-
-  auto exit = SuperviseUntilExit(*sandbox, *relay);
-  if (!exit) return Failed(exit.error());
-  return Outcome{exit->ShellStatus(), std::nullopt};
+  if (launch_failure) return *launch_failure;
+  return Outcome{exit.ShellStatus(), std::nullopt};
 }
 
 }  // namespace aarm::run

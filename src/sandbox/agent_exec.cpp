@@ -24,15 +24,16 @@ namespace {
 }
 
 // Closes every descriptor but 0-2, the ones the user passed (made inheritable across exec),
-// and `report_fd` (close-on-exec).
-bool CloseInheritedFds(const std::vector<int>& kept, int report_fd) {
-  std::array<int, kMaxPassedFds + 1> keep;
+// and the two set-up pipes (close-on-exec).
+bool CloseInheritedFds(const std::vector<int>& kept, int report_fd, int go_fd) {
+  std::array<int, kMaxPassedFds + 2> keep;
   size_t count = 0;
   for (int fd : kept) {
     keep[count++] = fd;
     if (fcntl(fd, F_SETFD, 0) != 0) return false;
   }
   keep[count++] = report_fd;
+  keep[count++] = go_fd;
   std::sort(keep.begin(), keep.begin() + count);
   unsigned first = 3;
   for (size_t i = 0; i < count; ++i) {
@@ -46,7 +47,7 @@ bool CloseInheritedFds(const std::vector<int>& kept, int report_fd) {
 
 }  // namespace
 
-void ExecAgent(const ChildPlan& plan, int report_fd) {
+void ExecAgent(const ChildPlan& plan, int report_fd, int go_fd) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -57,7 +58,7 @@ void ExecAgent(const ChildPlan& plan, int report_fd) {
   // A session of its own: no controlling terminal, so no TIOCSTI into the user's terminal and
   // no signals to aarm-run's process group.
   if (setsid() < 0) ReportAndExit(report_fd, SetupStep::kNewSession, errno);
-  if (!CloseInheritedFds(plan.kept_fds, report_fd)) {
+  if (!CloseInheritedFds(plan.kept_fds, report_fd, go_fd)) {
     ReportAndExit(report_fd, SetupStep::kCloseFds, errno);
   }
   if (chdir(plan.cwd.c_str()) != 0) ReportAndExit(report_fd, SetupStep::kChangeDirectory, errno);
@@ -74,6 +75,13 @@ void ExecAgent(const ChildPlan& plan, int report_fd) {
   if (auto failure = InstallSeccompProgram(plan.seccomp, 0); failure.failed()) {
     ReportAndExit(report_fd, failure.step, failure.err);
   }
+  // Nothing runs until the supervisor has recorded the session's start.
+  if (!SendMessage(report_fd, SetupMessage{MessageKind::kAgentReady})) _exit(127);
+  char go = 0;
+  while (read(go_fd, &go, 1) < 0 && errno == EINTR) {
+  }
+  if (go != 1) _exit(127);  // the supervisor gave up: never run unrecorded
+  close(go_fd);
   // execvp searches the PATH of the current environment, which is now the agent's.
   environ = const_cast<char**>(plan.envp.data());
   execvp(plan.argv[0], plan.argv.data());

@@ -32,8 +32,9 @@ struct ChildPlan {
 // starts the agent, then relays signals and reports its exit over `status_socket`.
 [[noreturn]] void RunSandboxInit(const ChildPlan& plan, int status_socket);
 
-// The agent's last steps before exec: new session, fds, Landlock, capabilities, seccomp. On
-// failure writes {step, errno} to `report_fd` (close-on-exec) and exits 127.
-[[noreturn]] void ExecAgent(const ChildPlan& plan, int report_fd);
+// The agent's last steps before exec: new session, fds, Landlock, capabilities, seccomp. Then
+// reports kAgentReady on `report_fd` (close-on-exec) and waits for one byte on `go_fd` before
+// execve. On failure writes {step, errno} to `report_fd` and exits 127.
+[[noreturn]] void ExecAgent(const ChildPlan& plan, int report_fd, int go_fd);
 
 }  // namespace aarm::sandbox

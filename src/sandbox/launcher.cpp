@@ -61,6 +61,20 @@ bool IsMountRefusal(const SetupMessage& m) {
   return mount_step && (m.err == EPERM || m.err == EACCES);
 }
 
+LaunchError DescribeStepFailure(const SetupMessage& message, const std::string& command) {
+  if (message.step == SetupStep::kExec) {
+    auto kind = message.err == ENOENT ? LaunchErrorKind::kCommandNotFound
+                                      : LaunchErrorKind::kCommandNotRunnable;
+    return LaunchError{kind, Error{command, message.err, {}}};
+  }
+  std::string hint;
+  if (message.step == SetupStep::kChangeDirectory) {
+    hint = "the working directory must lie inside a read or write path of the profile";
+  }
+  return SandboxError(std::string("sandbox set-up failed while ") + SetupStepName(message.step),
+                      message.err, hint);
+}
+
 void KillAndWait(pid_t pid, int pidfd) {
   linux_api::PidfdSendSignal(pidfd, SIGKILL);
   while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -77,7 +91,20 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
                 "require_landlock = false");
   }
   if (spec.inherited_fds.size() > kMaxPassedFds) return Fail("too many descriptors to pass");
-  if (namespaces) {
+  if (!namespaces) {
+    // Landlock grants whole trees: a file inside a granted tree cannot be kept out.
+    for (const auto& guarded : spec.protected_paths) {
+      for (const auto* list : {&spec.filesystem.read, &spec.filesystem.write}) {
+        for (const auto& granted : *list) {
+          if (PathIsWithin(NormalizePath(guarded), NormalizePath(granted))) {
+            return Fail("without namespaces " + guarded + " cannot be kept from the agent: it "
+                        "lies inside the profile path " + granted,
+                        "keep receipts and keys outside the profile's read and write paths");
+          }
+        }
+      }
+    }
+  } else {
     auto mounts = PlanMounts(spec);
     if (!mounts) return tl::unexpected(mounts.error());
     plan.mounts = std::move(*mounts);
@@ -115,7 +142,7 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
 
 }  // namespace
 
-tl::expected<Sandbox, LaunchError> Sandbox::Launch(const Spec& spec) {
+tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
   Sandbox sandbox;
   bool namespaces = true;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -181,24 +208,18 @@ tl::expected<Sandbox, LaunchError> Sandbox::Launch(const Spec& spec) {
                 " failed)",
             message.err, UserNamespaceRefusalHint()));
       }
-      if (message.step == SetupStep::kExec) {
-        auto kind = message.err == ENOENT ? LaunchErrorKind::kCommandNotFound
-                                          : LaunchErrorKind::kCommandNotRunnable;
-        return tl::unexpected(LaunchError{kind, Error{spec.argv[0], message.err, {}}});
-      }
-      std::string hint;
-      if (message.step == SetupStep::kChangeDirectory) {
-        hint = "the working directory must lie inside a read or write path of the profile";
-      }
-      return tl::unexpected(SandboxError(
-          std::string("sandbox set-up failed while ") + SetupStepName(message.step), message.err,
-          hint));
+      return tl::unexpected(DescribeStepFailure(message, spec.argv[0]));
+    }
+    if (message.kind != MessageKind::kAgentReady) {
+      KillAndWait(pid, init_pidfd.Get());
+      return tl::unexpected(SandboxError("the sandbox init sent an unexpected message"));
     }
 
     sandbox.status_socket_ = std::move(supervisor_end);
     sandbox.init_pidfd_ = std::move(init_pidfd);
     sandbox.init_pid_ = pid;
     sandbox.uses_namespaces_ = namespaces;
+    sandbox.command_ = spec.argv[0];
     if (!namespaces) {
       sandbox.warnings_.push_back(
           "user namespaces are refused here; running with Landlock and seccomp alone: no private "
@@ -217,6 +238,20 @@ tl::expected<Sandbox, LaunchError> Sandbox::Launch(const Spec& spec) {
     return sandbox;
   }
   return tl::unexpected(SandboxError("cannot start the sandbox"));
+}
+
+tl::expected<void, LaunchError> Sandbox::Start() {
+  SetupMessage message{};
+  if (!SendMessage(status_socket_.Get(), SetupMessage{MessageKind::kExecAgent}) ||
+      !ReceiveMessage(status_socket_.Get(), &message)) {
+    KillAndReap();
+    return tl::unexpected(SandboxError("the sandbox init died before the agent started"));
+  }
+  if (message.kind == MessageKind::kStepFailed) {
+    KillAndReap();
+    return tl::unexpected(DescribeStepFailure(message, command_));
+  }
+  return {};
 }
 
 Result<std::optional<AgentExit>> Sandbox::ReadStatus() {
@@ -261,6 +296,7 @@ Sandbox::Sandbox(Sandbox&& other) noexcept
       init_pidfd_(std::move(other.init_pidfd_)),
       init_pid_(std::exchange(other.init_pid_, -1)),
       reaped_(other.reaped_),
+      command_(std::move(other.command_)),
       uses_namespaces_(other.uses_namespaces_),
       landlock_abi_(other.landlock_abi_),
       warnings_(std::move(other.warnings_)) {}

@@ -83,6 +83,7 @@ Result<MountPlan> PlanMounts(const Spec& spec) {
     return tl::unexpected(r.error());
   }
   if (auto r = add_all(spec.filesystem.hide, Want::kHide); !r) return tl::unexpected(r.error());
+  if (auto r = add_all(spec.protected_paths, Want::kHide); !r) return tl::unexpected(r.error());
 
   // std::map orders "/a" before "/a/b": every parent is mounted before what lies inside it.
   std::vector<std::string> visible;  // read/write roots mounted so far

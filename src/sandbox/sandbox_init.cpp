@@ -92,19 +92,36 @@ void RunSandboxInit(const ChildPlan& plan, int status_socket) {
   if (child_fd < 0) ReportAndExit(status_socket, SetupStep::kForkAgent, errno);
 
   int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) ReportAndExit(status_socket, SetupStep::kForkAgent, errno);
+  int go[2];
+  if (pipe2(report, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) {
+    ReportAndExit(status_socket, SetupStep::kForkAgent, errno);
+  }
   pid_t agent = fork();
   if (agent < 0) ReportAndExit(status_socket, SetupStep::kForkAgent, errno);
   if (agent == 0) {
     close(report[0]);
-    ExecAgent(plan, report[1]);
+    close(go[1]);
+    ExecAgent(plan, report[1], go[0]);
   }
   close(report[1]);
-  // EOF on the close-on-exec pipe means execve succeeded.
-  if (ReceiveMessage(report[0], &message)) {
+  close(go[0]);
+  auto agent_failed = [&](const SetupMessage& failure) {
     waitpid(agent, nullptr, 0);
-    ReportAndExit(status_socket, message.step, message.err);
+    ReportAndExit(status_socket, failure.step, failure.err);
+  };
+  if (!ReceiveMessage(report[0], &message)) {
+    agent_failed(SetupMessage{MessageKind::kStepFailed, SetupStep::kForkAgent, ECHILD, 0});
   }
+  if (message.kind != MessageKind::kAgentReady) agent_failed(message);
+  SendMessage(status_socket, SetupMessage{MessageKind::kAgentReady});
+  if (!ReceiveMessage(status_socket, &message) || message.kind != MessageKind::kExecAgent) {
+    _exit(1);  // the supervisor did not record the session: the agent dies with us unrun
+  }
+  const char go_byte = 1;
+  if (write(go[1], &go_byte, 1) != 1) ReportAndExit(status_socket, SetupStep::kExec, errno);
+  close(go[1]);
+  // EOF on the close-on-exec pipe means execve succeeded.
+  if (ReceiveMessage(report[0], &message)) agent_failed(message);
   close(report[0]);
   SendMessage(status_socket, SetupMessage{MessageKind::kAgentStarted});
 

@@ -40,6 +40,8 @@ enum class MessageKind : int32_t {
   kIdMapsWritten = 1,  // supervisor -> init: go on
   kForwardSignal,      // supervisor -> init: value = signal
   kStepFailed,         // init -> supervisor: step, err
+  kAgentReady,         // agent -> init -> supervisor: confined, waiting to exec
+  kExecAgent,          // supervisor -> init -> agent: exec now (the session is recorded)
   kAgentStarted,       // init -> supervisor: execve succeeded
   kAgentExited,        // init -> supervisor: value = wait status
 };

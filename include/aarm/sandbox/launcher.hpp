@@ -46,8 +46,13 @@ struct LaunchError {
 
 class Sandbox {
  public:
-  // Builds the sandbox and starts the agent; returns once execve(COMMAND) succeeded.
-  static tl::expected<Sandbox, LaunchError> Launch(const Spec& spec);
+  // Builds the sandbox and confines the agent process, which then waits: nothing of COMMAND
+  // runs before Start(), so the session's first receipt can be written in between.
+  static tl::expected<Sandbox, LaunchError> Prepare(const Spec& spec);
+
+  // Lets the agent execve(COMMAND); returns once it succeeded or failed. When the Sandbox is
+  // destroyed without Start(), the agent dies without having run anything.
+  tl::expected<void, LaunchError> Start();
 
   Sandbox(Sandbox&& other) noexcept;
   Sandbox& operator=(Sandbox&&) = delete;
@@ -79,6 +84,7 @@ class Sandbox {
   UniqueFd init_pidfd_;
   pid_t init_pid_ = -1;
   bool reaped_ = false;
+  std::string command_;
   bool uses_namespaces_ = true;
   int landlock_abi_ = 0;
   std::vector<std::string> warnings_;

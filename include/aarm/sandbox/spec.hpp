@@ -29,6 +29,10 @@ struct Spec {
   bool require_namespaces = true;
   // true: refuse to start without Landlock.
   bool require_landlock = false;
+  // Files the agent must neither read nor change whatever the profile says: the receipt log
+  // and the signing key. Hidden like `hide` paths; without namespaces (where nothing can be
+  // hidden) the sandbox refuses to start if one lies inside a read or write path.
+  std::vector<std::string> protected_paths;
   // Descriptors beyond 0-2 the user passes explicitly; every other descriptor is closed.
   std::vector<int> inherited_fds;
 };
