@@ -1,0 +1,49 @@
+// The canonical Action: what the agent is about to do, normalised from a system call. The
+// supervisor builds it; the policy engine, the receipts and (later) the context consume it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aarm::policy {
+
+enum class ActionKind {
+  kProcessExec,
+  kFileRead,
+  kFileWrite,
+  kFileCreate,
+  kFileDelete,
+  kFileRename,
+  kFileLink,
+  kFileChmod,
+};
+
+// "process.exec", "file.read", ...
+std::string_view ActionKindName(ActionKind kind);
+std::optional<ActionKind> ParseActionKind(std::string_view name);
+
+struct ActingProcess {
+  pid_t pid = 0;             // as the supervisor sees it
+  std::string exe;           // the binary it runs, as the agent sees the path
+  std::vector<pid_t> ppids;  // parent, grandparent, ... up to the sandbox's init (excluded)
+};
+
+struct Action {
+  ActionKind kind = ActionKind::kFileRead;
+  // The object the kernel would reach, as an absolute path in the agent's view, with symlinks
+  // resolved (but for the last component of calls that do not follow it). For rename and link
+  // the source; `to` is the destination.
+  std::string path;
+  std::string to;
+  std::vector<std::string> argv;  // process.exec
+  std::string cwd;                // process.exec
+  uint32_t open_flags = 0;        // file.* actions from open(2): O_* flags
+  ActingProcess process;
+};
+
+}  // namespace aarm::policy

@@ -1,0 +1,45 @@
+// The policy engine: Profile + Action -> Decision. Pure: no system calls, no allocation on the
+// hot path beyond the Decision's strings; every glob and regex is compiled once at load.
+//
+// Precedence (PROFILE.md): forbid rules in order — a match denies and nothing overrides it;
+// then the other rules in order, a profile's own before those it extends, the first match
+// decides; otherwise session.default.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "aarm/base/error.hpp"
+#include "aarm/policy/action.hpp"
+#include "aarm/policy/profile.hpp"
+
+namespace aarm::policy {
+
+enum class Verdict { kAllow, kDeny };
+
+struct Decision {
+  Verdict verdict = Verdict::kDeny;
+  bool forbidden = false;  // decided by a forbid rule: no approval or --audit lifts it
+  std::string rule;        // rule id; empty when session.default decided
+  std::string reason;      // the rule's reason, or "session default"
+};
+
+class Engine {
+ public:
+  // Compiles the profile's rules with its path variables expanded. Errors name the rule's
+  // FILE:LINE:COL (a bad glob, a bad regex).
+  static Result<Engine> Compile(const Profile& profile, const PathVariables& variables);
+
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  ~Engine();
+
+  Decision Decide(const Action& action) const;
+
+ private:
+  struct Compiled;
+  explicit Engine(std::unique_ptr<Compiled> compiled);
+  std::unique_ptr<Compiled> compiled_;
+};
+
+}  // namespace aarm::policy
