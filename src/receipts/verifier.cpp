@@ -278,15 +278,17 @@ class FileVerifier {
     // Keys come from session.start records, possibly in this very batch: assign them in order.
     for (Checked& checked : batch) {
       if (!checked.has_chain || !checked.problem.empty()) continue;
-      if (pinned_) {
-        checked.key = pinned_.get();
-      } else if (checked.type == kStart) {
+      // Each record is checked against its session's own key; with --key, a session whose key
+      // is another is reported once, at its session.start (see Chain).
+      if (checked.type == kStart) {
         auto& key = start_keys_[checked.pub];
         if (!key) key = detail::Ed25519PublicKey(checked.pub);
         checked.key = key.get();
         session_keys_.try_emplace(checked.session, checked.key);
       } else if (auto found = session_keys_.find(checked.session); found != session_keys_.end()) {
         checked.key = found->second;
+      } else {
+        checked.key = pinned_.get();
       }
     }
     ParallelFor(batch, threads_, CheckSignature);
@@ -316,7 +318,8 @@ class FileVerifier {
     if (!checked.problem.empty()) return checked.problem;
     // Without a key (its session.start is missing) the session is reported where it begins.
     if (checked.key != nullptr && !checked.signature_valid) {
-      return pinned_ ? "bad signature: not signed by the --key key" : "bad signature";
+      return checked.key == pinned_.get() ? "bad signature: not signed by the --key key"
+                                          : "bad signature";
     }
     return {};
   }
