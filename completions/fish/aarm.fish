@@ -1,0 +1,64 @@
+# fish completion for aarm(1)
+
+# Shipped profile names: the *.toml files of $AARM_PROFILE_DIR, else of the share directory next
+# to the binary (where aarm itself looks), else of the usual install prefixes.
+function __aarm_profile_names
+    set -l binary (commandline -opc)[1]
+    set -l dirs
+    if set -q AARM_PROFILE_DIR; and test -n "$AARM_PROFILE_DIR"
+        set dirs $AARM_PROFILE_DIR
+    else
+        string match -q '*/*' -- $binary; or set binary (command -v -- $binary)
+        if test -n "$binary"; and set -l resolved (realpath -- $binary 2>/dev/null)
+            set -a dirs (path dirname -- $resolved)/../share/aarm/profiles
+        end
+        set -a dirs /usr/local/share/aarm/profiles /usr/share/aarm/profiles
+    end
+    for dir in $dirs
+        test -d $dir; or continue
+        for file in $dir/*.toml
+            # Only names the profile loader accepts as shipped names.
+            string replace -r '.*/' '' -- $file | string replace -r '\.toml$' '' |
+                string match -r '^[[:alnum:]][[:alnum:]_-]*$'
+        end
+        return
+    end
+end
+
+# Files ending in SUFFIX (directories too, to walk towards one) for the token being completed,
+# with an "--option=" in front of it left out.
+function __aarm_files_with_suffix -a suffix description
+    set -l token (commandline -ct | string replace -r -- '^--[^=]*=' '')
+    __fish_complete_suffix $token $suffix $description
+end
+
+function __aarm_profiles
+    __aarm_profile_names | string replace -r '$' '\tshipped profile'
+    __aarm_files_with_suffix .toml 'profile file'
+end
+
+set -l commands profile verify show keygen
+
+complete -c aarm -f
+complete -c aarm -s h -l help -d 'Print the options and exit'
+complete -c aarm -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
+complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a profile -d 'List and check profiles'
+complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a verify -d 'Check receipt files: chain, sequence, signatures'
+complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a show -d 'Show the sessions of a receipt file'
+complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a keygen -d 'Make an Ed25519 key pair for signing receipts'
+
+complete -c aarm -n "__fish_seen_subcommand_from profile; and not __fish_seen_subcommand_from list check" -a list -d 'Shipped profiles, then the project profile'
+complete -c aarm -n "__fish_seen_subcommand_from profile; and not __fish_seen_subcommand_from list check" -a check -d 'Validate a profile and print it after extends'
+complete -c aarm -n "__fish_seen_subcommand_from profile; and __fish_seen_subcommand_from check" -a '(__aarm_profiles)'
+
+complete -c aarm -n '__fish_seen_subcommand_from verify' -l key -r -a '(__aarm_files_with_suffix .pem)' -d 'Public key (PEM) every session must be signed by'
+complete -c aarm -n '__fish_seen_subcommand_from verify' -l expect-head -x -d 'Fail unless a session ends with the record of this hash'
+complete -c aarm -n '__fish_seen_subcommand_from verify' -l json -d 'Print the report as one JSON object'
+complete -c aarm -n '__fish_seen_subcommand_from verify' -F -d 'Receipt file'
+
+complete -c aarm -n '__fish_seen_subcommand_from show' -l json -d 'Print the timeline as JSON'
+complete -c aarm -n '__fish_seen_subcommand_from show' -l session -x -d 'Show only the session with this id'
+complete -c aarm -n '__fish_seen_subcommand_from show' -F -d 'Receipt file'
+
+complete -c aarm -n '__fish_seen_subcommand_from keygen' -l out -x -a '(__fish_complete_directories)' -d 'Directory for signing-key.pem and signing-key.pub.pem'
+complete -c aarm -n '__fish_seen_subcommand_from keygen' -l force -d 'Replace an existing key pair'
