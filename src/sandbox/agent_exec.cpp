@@ -25,8 +25,9 @@ namespace {
 
 // Closes every descriptor but 0-2, the ones the user passed (made inheritable across exec),
 // and the two set-up pipes (close-on-exec).
-bool CloseInheritedFds(const std::vector<int>& kept, int report_fd, int go_fd) {
-  std::array<int, kMaxPassedFds + 2> keep;
+bool CloseInheritedFds(const std::vector<int>& kept, int report_fd, int go_fd,
+                       int listener_socket) {
+  std::array<int, kMaxPassedFds + 3> keep;
   size_t count = 0;
   for (int fd : kept) {
     keep[count++] = fd;
@@ -34,6 +35,7 @@ bool CloseInheritedFds(const std::vector<int>& kept, int report_fd, int go_fd) {
   }
   keep[count++] = report_fd;
   keep[count++] = go_fd;
+  if (listener_socket >= 0) keep[count++] = listener_socket;
   std::sort(keep.begin(), keep.begin() + count);
   unsigned first = 3;
   for (size_t i = 0; i < count; ++i) {
@@ -58,7 +60,7 @@ void ExecAgent(const ChildPlan& plan, int report_fd, int go_fd) {
   // A session of its own: no controlling terminal, so no TIOCSTI into the user's terminal and
   // no signals to aarm-run's process group.
   if (setsid() < 0) ReportAndExit(report_fd, SetupStep::kNewSession, errno);
-  if (!CloseInheritedFds(plan.kept_fds, report_fd, go_fd)) {
+  if (!CloseInheritedFds(plan.kept_fds, report_fd, go_fd, plan.listener_socket)) {
     ReportAndExit(report_fd, SetupStep::kCloseFds, errno);
   }
   if (chdir(plan.cwd.c_str()) != 0) ReportAndExit(report_fd, SetupStep::kChangeDirectory, errno);
@@ -72,8 +74,16 @@ void ExecAgent(const ChildPlan& plan, int report_fd, int go_fd) {
     ReportAndExit(report_fd, failure.step, failure.err);
   }
   // SECURITY: the filter goes last; every step above needs syscalls it denies.
-  if (auto failure = InstallSeccompProgram(plan.seccomp, 0); failure.failed()) {
+  int listener = -1;
+  if (auto failure = InstallSeccompProgram(plan.seccomp, plan.seccomp_flags,
+                                           plan.listener_socket >= 0 ? &listener : nullptr);
+      failure.failed()) {
     ReportAndExit(report_fd, failure.step, failure.err);
+  }
+  if (plan.listener_socket >= 0) {
+    if (!SendFd(plan.listener_socket, listener)) ReportAndExit(report_fd, SetupStep::kSeccomp, errno);
+    close(listener);
+    close(plan.listener_socket);
   }
   // Nothing runs until the supervisor has recorded the session's start.
   if (!SendMessage(report_fd, SetupMessage{MessageKind::kAgentReady})) _exit(127);

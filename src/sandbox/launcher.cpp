@@ -61,6 +61,15 @@ bool IsMountRefusal(const SetupMessage& m) {
   return mount_step && (m.err == EPERM || m.err == EACCES);
 }
 
+// The kernel rejects unknown filter flags with EINVAL before reading the program; a NULL
+// program then fails with EFAULT, which means the flag is known.
+bool SeccompFlagKnown(unsigned long flag) {
+  return linux_api::Seccomp(SECCOMP_SET_MODE_FILTER,
+                            static_cast<unsigned>(flag | SECCOMP_FILTER_FLAG_NEW_LISTENER),
+                            nullptr) < 0 &&
+         errno == EFAULT;
+}
+
 LaunchError DescribeStepFailure(const SetupMessage& message, const std::string& command) {
   if (message.step == SetupStep::kExec) {
     auto kind = message.err == ENOENT ? LaunchErrorKind::kCommandNotFound
@@ -118,7 +127,7 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
                                   });
   plan.landlock = PlanLandlock(spec, namespaces, namespaces ? "/tmp" : spec.filesystem.private_tmp,
                                tmp_writable);
-  auto seccomp = BuildSeccompProgram();
+  auto seccomp = BuildSeccompProgram(spec.notified_syscalls);
   if (!seccomp) return tl::unexpected(seccomp.error());
   plan.seccomp = std::move(*seccomp);
   for (const auto& arg : spec.argv) plan.argv.push_back(const_cast<char*>(arg.c_str()));
@@ -137,6 +146,16 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
   plan.kept_fds = spec.inherited_fds;
   std::sort(plan.kept_fds.begin(), plan.kept_fds.end());
   plan.holds_setpcap = namespaces || geteuid() == 0;
+  if (!spec.notified_syscalls.empty()) {
+    // SECURITY: without WAIT_KILLABLE_RECV a signal arriving before the supervisor answers
+    // fails the syscall with EINTR, which programs do not expect of open(2) or execve(2).
+    if (!SeccompFlagKnown(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)) {
+      return Fail("this kernel is older than 5.19: it cannot mediate without spurious EINTR "
+                  "(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)",
+                  "run aarm-run on Linux 5.19 or newer");
+    }
+    plan.seccomp_flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+  }
   return plan;
 }
 
@@ -156,10 +175,21 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
     }
     UniqueFd supervisor_end(sockets[0]);
     UniqueFd init_end(sockets[1]);
+    UniqueFd listener_supervisor_end;
+    UniqueFd listener_agent_end;
+    if (!spec.notified_syscalls.empty()) {
+      if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
+        return tl::unexpected(SandboxError("socketpair", errno));
+      }
+      listener_supervisor_end.Reset(sockets[0]);
+      listener_agent_end.Reset(sockets[1]);
+      plan->listener_socket = listener_agent_end.Get();
+    }
     int pidfd = -1;
     pid_t pid = CloneWithPidfd(namespaces ? kNamespaceFlags : 0, &pidfd);
     if (pid == 0) {
       supervisor_end.Reset();
+      listener_supervisor_end.Reset();
       RunSandboxInit(*plan, init_end.Get());
     }
     if (pid < 0) {
@@ -175,6 +205,7 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
       return tl::unexpected(SandboxError("cannot start the sandbox (clone3)", err));
     }
     init_end.Reset();
+    listener_agent_end.Reset();
     UniqueFd init_pidfd(pidfd);
 
     if (namespaces) {
@@ -215,6 +246,13 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
       return tl::unexpected(SandboxError("the sandbox init sent an unexpected message"));
     }
 
+    if (listener_supervisor_end) {
+      sandbox.notify_fd_.Reset(ReceiveFd(listener_supervisor_end.Get()));
+      if (!sandbox.notify_fd_) {
+        KillAndWait(pid, init_pidfd.Get());
+        return tl::unexpected(SandboxError("the agent did not hand over its seccomp listener"));
+      }
+    }
     sandbox.status_socket_ = std::move(supervisor_end);
     sandbox.init_pidfd_ = std::move(init_pidfd);
     sandbox.init_pid_ = pid;
@@ -295,6 +333,7 @@ Sandbox::Sandbox(Sandbox&& other) noexcept
     : status_socket_(std::move(other.status_socket_)),
       init_pidfd_(std::move(other.init_pidfd_)),
       init_pid_(std::exchange(other.init_pid_, -1)),
+      notify_fd_(std::move(other.notify_fd_)),
       reaped_(other.reaped_),
       command_(std::move(other.command_)),
       uses_namespaces_(other.uses_namespaces_),

@@ -105,6 +105,7 @@ void RunSandboxInit(const ChildPlan& plan, int status_socket) {
   }
   close(report[1]);
   close(go[0]);
+  if (plan.listener_socket >= 0) close(plan.listener_socket);
   auto agent_failed = [&](const SetupMessage& failure) {
     waitpid(agent, nullptr, 0);
     ReportAndExit(status_socket, failure.step, failure.err);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <set>
@@ -117,7 +118,7 @@ Result<std::vector<sock_filter>> ExportBpf(scmp_filter_ctx ctx) {
 
 }  // namespace
 
-Result<SeccompProgram> BuildSeccompProgram() {
+Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
   if (ctx == nullptr) return Fail("libseccomp could not create a filter");
   ScopeExit release([&] { seccomp_release(ctx); });
@@ -153,7 +154,9 @@ Result<SeccompProgram> BuildSeccompProgram() {
     free(name);
     int rc = 0;
     std::string what = "rule for syscall " + std::to_string(nr);
-    if (!known) {
+    if (std::find(notified.begin(), notified.end(), nr) != notified.end()) {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+    } else if (!known) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
     } else if (denied.count(nr)) {
       continue;  // the default action: EPERM
@@ -183,12 +186,12 @@ Result<SeccompProgram> BuildSeccompProgram() {
   return program;
 }
 
-StepFailure InstallSeccompProgram(const SeccompProgram& program, unsigned flags) {
+StepFailure InstallSeccompProgram(const SeccompProgram& program, unsigned flags, int* listener) {
   sock_fprog fprog{static_cast<unsigned short>(program.instructions.size()),
                    const_cast<sock_filter*>(program.instructions.data())};
-  if (linux_api::Seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog) < 0) {
-    return {SetupStep::kSeccomp, errno};
-  }
+  int rc = linux_api::Seccomp(SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (rc < 0) return {SetupStep::kSeccomp, errno};
+  if (listener) *listener = rc;
   return {};
 }
 

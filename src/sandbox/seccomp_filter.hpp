@@ -27,8 +27,11 @@ struct SeccompProgram {
 //     EPERM; clone3 fails with ENOSYS so libc falls back to clone, whose flags are visible;
 //  3. the default: a syscall the filter does not know (newer than this libseccomp) fails with
 //     ENOSYS, so programs take their fallback paths.
-Result<SeccompProgram> BuildSeccompProgram();
+//  `notified`: syscalls answered by the supervisor (SECCOMP_RET_USER_NOTIF) instead.
+Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified);
 
-StepFailure InstallSeccompProgram(const SeccompProgram& program, unsigned flags);
+// Installs the program; with SECCOMP_FILTER_FLAG_NEW_LISTENER in `flags`, stores the listener
+// fd in `*listener`.
+StepFailure InstallSeccompProgram(const SeccompProgram& program, unsigned flags, int* listener);
 
 }  // namespace aarm::sandbox

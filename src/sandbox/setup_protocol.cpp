@@ -1,5 +1,6 @@
 #include "setup_protocol.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,6 +52,45 @@ bool ReceiveMessage(int fd, SetupMessage* message) {
     if (n < 0 && errno == EINTR) continue;
     return false;
   }
+}
+
+bool SendFd(int socket, int fd) {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  __builtin_memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  for (;;) {
+    if (sendmsg(socket, &msg, MSG_NOSIGNAL) == 1) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+int ReceiveFd(int socket) {
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (n != 1 || cmsg == nullptr || cmsg->cmsg_type != SCM_RIGHTS) return -1;
+  int fd = -1;
+  __builtin_memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+  return fd;
 }
 
 }  // namespace aarm::sandbox

@@ -55,6 +55,9 @@ struct SetupMessage {
 
 // Blocking, EINTR-safe; false on EOF or error.
 bool SendMessage(int fd, const SetupMessage& message);
+// One descriptor over a unix socket (SCM_RIGHTS); ReceiveFd returns -1 on failure.
+bool SendFd(int socket, int fd);
+int ReceiveFd(int socket);
 bool ReceiveMessage(int fd, SetupMessage* message);
 
 }  // namespace aarm::sandbox

@@ -71,6 +71,10 @@ class Sandbox {
   // stop the group, CONT resumes it, others go to the agent process.
   void ForwardSignal(int signal);
 
+  // The seccomp listener of the agent's filter (Spec::notified_syscalls); invalid without
+  // mediation. The caller must serve it before Start(): the agent's execve is notified.
+  UniqueFd TakeNotifyFd() { return std::move(notify_fd_); }
+
   // Degradations the user must hear about (no namespaces, no Landlock, rights the kernel lacks).
   const std::vector<std::string>& Warnings() const { return warnings_; }
   int LandlockAbi() const { return landlock_abi_; }
@@ -83,6 +87,7 @@ class Sandbox {
   UniqueFd status_socket_;
   UniqueFd init_pidfd_;
   pid_t init_pid_ = -1;
+  UniqueFd notify_fd_;
   bool reaped_ = false;
   std::string command_;
   bool uses_namespaces_ = true;

@@ -29,6 +29,9 @@ struct Spec {
   bool require_namespaces = true;
   // true: refuse to start without Landlock.
   bool require_landlock = false;
+  // System calls sent to the supervisor as seccomp user notifications; their listener is
+  // handed to the supervisor by Sandbox::TakeNotifyFd(). Empty: nothing is mediated.
+  std::vector<int> notified_syscalls;
   // Files the agent must neither read nor change whatever the profile says: the receipt log
   // and the signing key. Hidden like `hide` paths; without namespaces (where nothing can be
   // hidden) the sandbox refuses to start if one lies inside a read or write path.
