@@ -85,10 +85,14 @@ TEST_CASE("the untouched multi-session file verifies", "[receipts]") {
 
 TEST_CASE("any single changed byte is caught on its own line", "[receipts]") {
   Fixture f;
-  for (size_t line_index : {0, 3, 5, 8}) {  // a start, an action, a summary, an end
-    const std::string& original = f.lines[line_index];
+  // Session A alone (a start, actions, a summary, an end) keeps the thousands of runs quick.
+  std::vector<std::string> session_a;
+  for (size_t i : {0, 2, 3, 5, 6, 8}) session_a.push_back(f.lines[i]);
+  REQUIRE(f.Tampered(session_a).Intact());
+  for (size_t line_index : {0, 2, 3, 5}) {
+    const std::string& original = session_a[line_index];
     for (size_t i = 0; i < original.size(); ++i) {
-      std::vector<std::string> changed = f.lines;
+      std::vector<std::string> changed = session_a;
       changed[line_index][i] = static_cast<char>(changed[line_index][i] ^ 0x01);
       FileReport report = f.Tampered(changed);
       INFO("line " << line_index + 1 << " byte " << i << " ('" << original[i] << "')\n"
@@ -330,7 +334,7 @@ TEST_CASE("verification is the same on one thread and many, across batches", "[r
   {
     SessionLog log = OpenLog(path, NewKey(), session);
     REQUIRE(log.Start(TestIdentity(session, "agent"), TestProfile(), "", {}));
-    for (int i = 0; i < 9000; ++i) {
+    for (int i = 0; i < 5000; ++i) {  // more than one batch
       REQUIRE(log.RecordAction({{"kind", "file.read"}, {"path", "/w/" + std::to_string(i)}},
                                json::object(), {{"verdict", "allow"}}, {{"ok", true}}));
     }
@@ -344,14 +348,14 @@ TEST_CASE("verification is the same on one thread and many, across batches", "[r
   CHECK(Check(path, many).Intact());
 
   std::vector<std::string> lines = ReadLines(path);
-  lines[4500][60] = static_cast<char>(lines[4500][60] ^ 0x02);
-  lines.erase(lines.begin() + 8000);
+  lines[2500][60] = static_cast<char>(lines[2500][60] ^ 0x02);
+  lines.erase(lines.begin() + 4500);
   std::string tampered = dir / "tampered.jsonl";
   WriteLines(tampered, lines);
   FileReport a = Check(tampered, one);
   FileReport b = Check(tampered, many);
-  ExpectProblemAt(a, 4501, "");
-  ExpectProblemAt(a, 8001, "sequence gap");
+  ExpectProblemAt(a, 2501, "");
+  ExpectProblemAt(a, 4501, "sequence gap");
   REQUIRE(a.problems.size() == b.problems.size());
   for (size_t i = 0; i < a.problems.size(); ++i) {
     CHECK(a.problems[i].line == b.problems[i].line);
