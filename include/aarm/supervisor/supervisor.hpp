@@ -1,0 +1,54 @@
+// The supervisor: answers every mediated system call of the agent. For each notification it
+// reads the arguments safely, normalises them into Actions, asks the policy engine, performs
+// the allowed operation itself on the object it decided on (or lets an exec continue), tells
+// the observer — which writes the receipt — and only then releases the agent.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "aarm/base/error.hpp"
+#include "aarm/base/unique_fd.hpp"
+#include "aarm/policy/action.hpp"
+#include "aarm/policy/engine.hpp"
+
+namespace aarm::supervisor {
+
+// What the agent got.
+struct ActionResult {
+  bool ok = true;
+  int err = 0;  // errno when !ok
+};
+
+// Told of every decided action before the agent is released. A failure (the receipt could not
+// be written) denies the action and ends the session.
+class ActionObserver {
+ public:
+  virtual ~ActionObserver() = default;
+  // `enforced`: false when --audit let a denied action through.
+  virtual Result<void> OnDecided(const policy::Action& action, const policy::Decision& decision,
+                                 bool enforced, const ActionResult& result) = 0;
+};
+
+struct SupervisorOptions {
+  bool audit = false;      // enforce only forbid rules
+  unsigned workers = 4;    // threads answering notifications concurrently
+};
+
+class Supervisor {
+ public:
+  // Starts serving `notify_fd` (the agent's seccomp listener) on worker threads.
+  static Result<std::unique_ptr<Supervisor>> Start(UniqueFd notify_fd, const policy::Engine& engine,
+                                                   ActionObserver& observer,
+                                                   SupervisorOptions options);
+  virtual ~Supervisor() = default;
+
+  // Readable once the supervisor failed (see Failure()); poll it with POLLIN.
+  virtual int FailureFd() const = 0;
+  virtual std::optional<Error> Failure() const = 0;
+
+  // Stops the workers and waits for them. Pending notifications fail (the agent is gone).
+  virtual void Stop() = 0;
+};
+
+}  // namespace aarm::supervisor

@@ -1,0 +1,56 @@
+#include "acting_process.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <fstream>
+#include <string>
+
+namespace aarm::supervisor {
+namespace {
+
+constexpr int kMaxParents = 16;
+
+struct StatusFields {
+  pid_t tgid = 0;
+  pid_t ppid = 0;
+};
+
+StatusFields ReadStatus(pid_t pid) {
+  StatusFields fields;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Tgid:", 0) == 0) fields.tgid = static_cast<pid_t>(std::stol(line.substr(5)));
+    if (line.rfind("PPid:", 0) == 0) fields.ppid = static_cast<pid_t>(std::stol(line.substr(5)));
+  }
+  return fields;
+}
+
+ino_t PidNamespace(pid_t pid) {
+  struct stat st;
+  if (stat(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), &st) != 0) return 0;
+  return st.st_ino;
+}
+
+}  // namespace
+
+policy::ActingProcess DescribeActingProcess(pid_t tid) {
+  policy::ActingProcess process;
+  StatusFields self = ReadStatus(tid);
+  process.pid = self.tgid ? self.tgid : tid;
+  char exe[PATH_MAX];
+  ssize_t n = readlink(("/proc/" + std::to_string(tid) + "/exe").c_str(), exe, sizeof exe - 1);
+  if (n > 0) process.exe.assign(exe, static_cast<size_t>(n));
+  ino_t sandbox_ns = PidNamespace(tid);
+  pid_t parent = self.ppid;
+  for (int i = 0; i < kMaxParents && parent > 1; ++i) {
+    if (PidNamespace(parent) != sandbox_ns) break;
+    process.ppids.push_back(parent);
+    parent = ReadStatus(parent).ppid;
+  }
+  return process;
+}
+
+}  // namespace aarm::supervisor

@@ -1,0 +1,227 @@
+#include "path_resolver.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <deque>
+#include <fstream>
+#include <sstream>
+
+#include "aarm/base/paths.hpp"
+
+namespace aarm::supervisor {
+namespace {
+
+constexpr int kMaxSymlinks = 40;  // the kernel's own limit
+
+std::string LastField(const std::string& line) {
+  auto pos = line.find_last_of(" \t");
+  return pos == std::string::npos ? line : line.substr(pos + 1);
+}
+
+Result<std::string> ReadLink(int dirfd, const char* name) {
+  char buffer[PATH_MAX];
+  ssize_t n = readlinkat(dirfd, name, buffer, sizeof buffer);
+  if (n < 0) return FailErrno("readlink");
+  if (n == sizeof buffer) return FailErrno("symlink too long", ENAMETOOLONG);
+  return std::string(buffer, static_cast<size_t>(n));
+}
+
+std::deque<std::string> SplitComponents(const std::string& path) {
+  std::deque<std::string> parts;
+  std::stringstream in(path);
+  std::string part;
+  while (std::getline(in, part, '/')) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+// /proc/N/fd/M, /proc/N/task/T/fd/M, /proc/N/{cwd,root,exe}: links the kernel resolves to
+// an object, not to a path.
+bool IsMagicLink(const std::string& parent, const std::string& name) {
+  auto parts = SplitComponents(parent);
+  if (parts.empty() || parts[0] != "proc") return false;
+  if (parts.size() >= 2 && parts.back() == "fd") return true;
+  if (parts.size() >= 2 && parts.size() <= 4 &&
+      (name == "cwd" || name == "root" || name == "exe")) {
+    return true;
+  }
+  return false;
+}
+
+struct Walker {
+  const AgentView& view;
+  const ResolveOptions& options;
+  UniqueFd dir;
+  std::string canonical;  // of `dir`
+  int root_fd = -1;       // what "/" means (the agent's root, or the start for in_root)
+  std::string root_path = "/";
+
+  Result<void> ResetToRoot() {
+    if (options.beneath) return FailErrno("absolute path beneath", EXDEV);
+    dir.Reset(openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return FailErrno("agent root");
+    canonical = root_path;
+    return {};
+  }
+
+  Result<void> Parent() {
+    if (canonical == root_path) {
+      if (options.beneath) return FailErrno(".. beneath", EXDEV);
+      return {};
+    }
+    UniqueFd up(openat(dir.Get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!up) return FailErrno("..");
+    dir = std::move(up);
+    canonical = NormalizePath(canonical + "/..");
+    return {};
+  }
+
+  Result<void> Enter(const std::string& name) {
+    UniqueFd next(openat(dir.Get(), name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!next) return FailErrno(name);
+    dir = std::move(next);
+    canonical = canonical == "/" ? "/" + name : canonical + "/" + name;
+    return {};
+  }
+};
+
+}  // namespace
+
+Result<AgentView> OpenAgentView(pid_t pid) {
+  AgentView view;
+  view.pid = pid;
+  std::string proc = "/proc/" + std::to_string(pid);
+  view.root.Reset(open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!view.root) return FailErrno("cannot open " + proc + "/root");
+  std::ifstream status(proc + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("NStgid:", 0) == 0) view.ns_tgid = LastField(line);
+    if (line.rfind("NSpid:", 0) == 0) view.ns_tid = LastField(line);
+    if (line.rfind("Umask:", 0) == 0) view.umask = static_cast<mode_t>(std::stoul(LastField(line), nullptr, 8));
+  }
+  if (view.ns_tgid.empty() || view.ns_tid.empty()) return FailErrno("cannot read " + proc, ESRCH);
+  return view;
+}
+
+Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string& path,
+                             const ResolveOptions& options) {
+  if (path.empty()) return FailErrno("empty path", ENOENT);
+  if (path.size() >= PATH_MAX) return FailErrno("path too long", ENAMETOOLONG);
+  UniqueFd start_root;
+  Walker walker{view, options, UniqueFd(), {}, view.root.Get(), "/"};
+  if (path[0] == '/' && !options.in_root && !options.beneath) {
+    if (auto r = walker.ResetToRoot(); !r) return tl::unexpected(r.error());
+  } else if (path[0] == '/' && options.beneath) {
+    return FailErrno("absolute path beneath", EXDEV);
+  } else {
+    std::string link = "/proc/" + std::to_string(view.pid) + "/" +
+                       (dirfd == AT_FDCWD ? std::string("cwd") : "fd/" + std::to_string(dirfd));
+    walker.dir.Reset(open(link.c_str(), O_PATH | O_CLOEXEC));
+    if (!walker.dir) return FailErrno("bad directory fd", dirfd == AT_FDCWD ? ENOENT : EBADF);
+    struct stat st;
+    if (fstat(walker.dir.Get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return FailErrno("not a directory", ENOTDIR);
+    }
+    auto where = ReadLink(AT_FDCWD, link.c_str());
+    // An unreachable or deleted directory has no path in the agent's view.
+    if (!where || where->empty() || (*where)[0] != '/') return FailErrno("directory gone", ENOENT);
+    walker.canonical = NormalizePath(*where);
+    if (options.in_root || options.beneath) {
+      walker.root_fd = walker.dir.Get();
+      walker.root_path = walker.canonical;
+      // The walker replaces `dir` as it goes; keep the root open separately.
+      start_root.Reset(dup(walker.dir.Get()));
+      walker.root_fd = start_root.Get();
+    }
+  }
+
+  std::deque<std::string> pending = SplitComponents(path);
+  bool trailing_slash = path.back() == '/';
+  int symlinks = 0;
+  while (!pending.empty()) {
+    std::string name = std::move(pending.front());
+    pending.pop_front();
+    bool last = pending.empty();
+    if (name == ".") {
+      if (last) break;
+      continue;
+    }
+    if (name == "..") {
+      if (auto r = walker.Parent(); !r) return tl::unexpected(r.error());
+      continue;
+    }
+    if (name.size() > NAME_MAX) return FailErrno("name too long", ENAMETOOLONG);
+    // The agent's /proc belongs to its PID namespace, where "self" is the agent, not us.
+    if (walker.canonical == "/proc" && name == "self") name = view.ns_tgid;
+    if (walker.canonical == "/proc" && name == "thread-self") {
+      pending.push_front(view.ns_tid);
+      pending.push_front("task");
+      name = view.ns_tgid;
+    }
+    struct stat st;
+    bool exists = fstatat(walker.dir.Get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (!exists && errno != ENOENT) return FailErrno(name);
+    if (exists && S_ISLNK(st.st_mode) && (!last || options.follow_last || trailing_slash)) {
+      if (options.no_symlinks) return FailErrno("symlink", ELOOP);
+      if (IsMagicLink(walker.canonical, name)) {
+        if (options.no_magic_links || options.beneath || options.in_root) {
+          return FailErrno("magic link", ELOOP);
+        }
+        auto target = ReadLink(walker.dir.Get(), name.c_str());
+        if (!target) return tl::unexpected(target.error());
+        if (!last) {
+          // A path through a magic link to a directory (/proc/self/cwd/x): continue from the
+          // directory it points at, which is in the agent's view.
+          UniqueFd next(openat(walker.dir.Get(), name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+          if (!next) return FailErrno(name);
+          walker.dir = std::move(next);
+          walker.canonical = (*target)[0] == '/' ? NormalizePath(*target) : *target;
+          continue;
+        }
+        ResolvedPath out;
+        out.parent = std::move(walker.dir);
+        out.name = name;
+        out.path = (*target)[0] == '/' ? NormalizePath(*target) : *target;
+        out.magic_link = true;
+        return out;
+      }
+      if (++symlinks > kMaxSymlinks) return FailErrno("too many symlinks", ELOOP);
+      auto target = ReadLink(walker.dir.Get(), name.c_str());
+      if (!target) return tl::unexpected(target.error());
+      if (target->empty()) return FailErrno("empty symlink", ENOENT);
+      auto parts = SplitComponents(*target);
+      if (trailing_slash && last) parts.push_back(".");
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_front(*it);
+      if ((*target)[0] == '/') {
+        if (auto r = walker.ResetToRoot(); !r) return tl::unexpected(r.error());
+      }
+      if (pending.empty()) break;  // a link to "/"
+      continue;
+    }
+    if (last) {
+      ResolvedPath out;
+      out.path = walker.canonical == "/" ? "/" + name : walker.canonical + "/" + name;
+      out.parent = std::move(walker.dir);
+      out.name = name;
+      if (trailing_slash && exists && !S_ISDIR(st.st_mode)) return FailErrno(name, ENOTDIR);
+      return out;
+    }
+    if (!exists) return FailErrno(name, ENOENT);
+    if (!S_ISDIR(st.st_mode)) return FailErrno(name, ENOTDIR);
+    if (auto r = walker.Enter(name); !r) return tl::unexpected(r.error());
+  }
+  // The path named a directory itself ("/", ".", "a/.."): its parent holds it as ".".
+  ResolvedPath out;
+  out.path = walker.canonical;
+  out.parent = std::move(walker.dir);
+  out.name = ".";
+  return out;
+}
+
+}  // namespace aarm::supervisor

@@ -1,0 +1,53 @@
+// Resolves a path the agent passed to a system call, as the kernel would for the agent, but
+// from the supervisor and one component at a time: each directory is held open (O_PATH) while
+// the next component is looked up, symlinks are followed by hand, and the result is the
+// canonical path in the agent's view plus an fd of its parent directory. The operation is then
+// performed relative to that fd on the last name with O_NOFOLLOW, so swapping a symlink or a
+// directory after the decision cannot redirect it (SECURITY: this is what makes a decision on
+// a path hold for the object reached).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "aarm/base/error.hpp"
+#include "aarm/base/unique_fd.hpp"
+
+namespace aarm::supervisor {
+
+// The agent process a path is resolved for.
+struct AgentView {
+  pid_t pid = 0;           // thread id in the supervisor's PID namespace
+  std::string ns_tgid;     // its process id inside its own PID namespace (for /proc/self)
+  std::string ns_tid;      // its thread id there (for /proc/thread-self)
+  mode_t umask = 022;      // applied to what the supervisor creates on its behalf
+  UniqueFd root;           // O_PATH of /proc/PID/root
+};
+
+Result<AgentView> OpenAgentView(pid_t pid);
+
+struct ResolvedPath {
+  std::string path;        // canonical, absolute, in the agent's view
+  UniqueFd parent;         // O_PATH|O_DIRECTORY of the directory holding `name`
+  std::string name;        // the last component; "." for the root itself
+  // The last component is a /proc magic link (/proc/N/fd/M, /proc/N/cwd, ...): it must be
+  // opened as such; `path` holds where it points.
+  bool magic_link = false;
+};
+
+struct ResolveOptions {
+  bool follow_last = true;     // as the syscall treats a final symlink
+  // openat2(2) RESOLVE_* semantics.
+  bool beneath = false;        // never leave the starting directory: EXDEV
+  bool in_root = false;        // the starting directory is "/" for this lookup
+  bool no_symlinks = false;    // any symlink: ELOOP
+  bool no_magic_links = false; // any /proc magic link: ELOOP
+};
+
+// `dirfd`: the agent's fd number (or AT_FDCWD) relative paths start from. Errors carry the
+// errno the agent gets (ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EBADF, EXDEV, ...).
+Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string& path,
+                             const ResolveOptions& options);
+
+}  // namespace aarm::supervisor
