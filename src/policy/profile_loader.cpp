@@ -1,6 +1,7 @@
 // LoadProfile: resolves a name or path, follows `extends`, merges the layers and renders the
 // effective profile.
 #include <fmt/format.h>
+#include <linux/limits.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -169,18 +170,23 @@ std::string RenderEffective(const Profile& profile) {
 
 Result<Profile> LoadProfile(std::string_view name_or_path, const std::string& shipped_dir) {
   using namespace detail;
-  std::string cwd;
-  if (IsPathReference(name_or_path) && !name_or_path.starts_with('/')) {
-    std::array<char, 4096> buffer;
-    if (!::getcwd(buffer.data(), buffer.size())) {
-      return FailErrno("cannot resolve profile " + QuoteForDisplay(name_or_path) +
-                       " against the current directory");
-    }
-    cwd = buffer.data();
+  // Relative references, and a relative $AARM_PROFILE_DIR, are taken from the current directory;
+  // only they need it.
+  std::array<char, PATH_MAX> buffer;
+  const char* cwd = ::getcwd(buffer.data(), buffer.size());
+  const int cwd_errno = errno;
+  auto relative = [](std::string_view path) { return !path.empty() && path.front() != '/'; };
+  if (!cwd && ((IsPathReference(name_or_path) && relative(name_or_path)) || relative(shipped_dir))) {
+    return FailErrno("cannot resolve profile " + QuoteForDisplay(name_or_path) +
+                         " against the current directory",
+                     cwd_errno);
   }
-  auto target = Resolve(name_or_path, cwd.empty() ? "/" : cwd, shipped_dir);
+  const std::string base = cwd ? cwd : "/";
+  const std::string absolute_shipped_dir =
+      shipped_dir.empty() ? std::string() : NormalizePath(shipped_dir, base);
+  auto target = Resolve(name_or_path, base, absolute_shipped_dir);
   if (!target) return tl::unexpected(target.error());
-  auto text = ReadTarget(*target, shipped_dir);
+  auto text = ReadTarget(*target, absolute_shipped_dir);
   if (!text) return tl::unexpected(text.error());
 
   std::vector<std::string> files;
@@ -205,11 +211,11 @@ Result<Profile> LoadProfile(std::string_view name_or_path, const std::string& sh
           extends.where, fmt::format("extends = {} would make a chain of more than {} profiles",
                                      quoted, kMaxExtendsChain)));
     }
-    auto next = Resolve(extends.value, NormalizePath(source->Path() + "/.."), shipped_dir);
+    auto next = Resolve(extends.value, NormalizePath(source->Path() + "/.."), absolute_shipped_dir);
     if (!next) {
       return tl::unexpected(source->At(extends.where, "extends = " + next.error().message));
     }
-    text = ReadTarget(*next, shipped_dir);
+    text = ReadTarget(*next, absolute_shipped_dir);
     if (!text) {
       return tl::unexpected(source->At(
           extends.where, fmt::format("extends = {}: {}", quoted, text.error().Describe())));

@@ -31,6 +31,18 @@ Error TooLarge(const std::string& path, uint64_t size) {
                            QuoteForDisplay(path), size, kMaxProfileBytes)};
 }
 
+// Line and column, counted in characters, of byte `offset` of `text`, valid UTF-8 up to there.
+toml::source_position PositionOf(std::string_view text, size_t offset) {
+  const std::string_view before = text.substr(0, offset);
+  const size_t newline = before.rfind('\n');
+  const std::string_view line = newline == std::string_view::npos ? before : before.substr(newline + 1);
+  const auto line_number = 1 + std::count(before.begin(), before.end(), '\n');
+  const auto column = 1 + std::count_if(line.begin(), line.end(), [](char c) {
+                        return (static_cast<uint8_t>(c) & 0xC0) != 0x80;  // not a continuation
+                      });
+  return {static_cast<toml::source_index>(line_number), static_cast<toml::source_index>(column)};
+}
+
 // toml++ already writes the characters it complains about as escapes ('\n'); those backslashes
 // are kept as they are, and anything else unsafe is escaped.
 std::string EscapeParserMessage(std::string_view description) {
@@ -115,16 +127,8 @@ Result<ProfileSource> ProfileSource::Parse(const ProfileText& file) {
   // toml++ rejects such bytes too, but places the error one character early; this names the byte
   // where it is.
   if (const size_t bad = FirstInvalidUtf8(file.text); bad != std::string::npos) {
-    const std::string_view before = std::string_view(file.text).substr(0, bad);
-    const size_t line_start = before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
-    const auto line = 1 + std::count(before.begin(), before.end(), '\n');
-    const auto column = 1 + std::count_if(before.begin() + line_start, before.end(), [](char c) {
-                          return (static_cast<uint8_t>(c) & 0xC0) != 0x80;
-                        });
     return tl::unexpected(LocatedError(
-        file.path,
-        toml::source_position{static_cast<toml::source_index>(line),
-                              static_cast<toml::source_index>(column)},
+        file.path, PositionOf(file.text, bad),
         fmt::format("not UTF-8: byte \\x{:02x}; a profile must be UTF-8 text",
                     static_cast<uint8_t>(file.text[bad]))));
   }

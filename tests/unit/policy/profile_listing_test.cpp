@@ -20,7 +20,9 @@ TEST_CASE("ListProfiles lists the shipped profiles in name order", "[policy]") {
     CHECK(listing.shipped);
     CHECK(listing.problem.empty());
     CHECK(listing.path == ShippedDir() + "/" + listing.name + ".toml");
-    CHECK(listing.description == LoadProfile(listing.name, ShippedDir())->description);
+    auto profile = LoadProfile(listing.name, ShippedDir());
+    REQUIRE(profile.has_value());
+    CHECK(listing.description == profile->description);
     if (i > 0) CHECK(listings[i - 1].name < listing.name);
   }
 }
@@ -35,7 +37,9 @@ TEST_CASE("ListProfiles adds the project's profile, with an inherited descriptio
   CHECK(last.name == path);
   CHECK(last.path == path);
   CHECK(last.problem.empty());
-  CHECK(last.description == LoadProfile("default", ShippedDir())->description);
+  auto standard = LoadProfile("default", ShippedDir());
+  REQUIRE(standard.has_value());
+  CHECK(last.description == standard->description);
 }
 
 TEST_CASE("ListProfiles shows a profile that does not load, with the reason", "[policy]") {

@@ -146,6 +146,22 @@ TEST_CASE("A profile's name is what the user gave; relative paths resolve agains
   CHECK(dotted->path == dir.Path() + "/p.toml");
 }
 
+TEST_CASE("A relative shipped directory is taken from the current directory", "[policy]") {
+  TempDir dir;
+  dir.Write("shipped/base.toml", "version = 1\ndescription = \"relative\"\n");
+  dir.Write("p.toml", "version = 1\nextends = \"base\"\n");
+  const auto previous = std::filesystem::current_path();
+  std::filesystem::current_path(dir.Path());
+  auto by_name = LoadProfile("base", "shipped");
+  auto extending = LoadProfile(dir.Path() + "/p.toml", "./shipped/");
+  std::filesystem::current_path(previous);
+  REQUIRE(by_name.has_value());
+  CHECK(by_name->path == dir.Path() + "/shipped/base.toml");
+  REQUIRE(extending.has_value());
+  CHECK(extending->files == Paths{dir.Path() + "/p.toml", dir.Path() + "/shipped/base.toml"});
+  CHECK(extending->description == "relative");
+}
+
 TEST_CASE("An extends cycle is reported with the chain", "[policy]") {
   const std::string a = Fixture("cycle_a.toml");
   const std::string b = Fixture("cycle_b.toml");
