@@ -60,8 +60,8 @@ int VerifyCommand(const VerifyArgs& args) {
     std::transform(head.begin(), head.end(), head.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (head.size() != 64 || head.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      PrintError(Error{"--expect-head: " + args.expect_head +
-                       " is not a SHA-256 hash (64 hex digits)"});
+      PrintError(
+          Error{"--expect-head: " + args.expect_head + " is not a SHA-256 hash (64 hex digits)"});
       return kUsageOrIo;
     }
     options.expect_head = head;
@@ -70,11 +70,12 @@ int VerifyCommand(const VerifyArgs& args) {
   receipts::VerifyReport report = receipts::Verify(args.files, options);
   if (args.json) {
     fmt::print("{}\n", receipts::ToJson(report).dump(-1, ' ', true,
-                                                      nlohmann::json::error_handler_t::replace));
+                                                     nlohmann::json::error_handler_t::replace));
   } else {
     for (const receipts::FileReport& file : report.files) {
       std::string name = EscapeForDisplay(file.path);
-      if (file.io_error) fmt::print(stderr, "aarm: {}\n", EscapeForDisplay(file.io_error->Describe()));
+      if (file.io_error)
+        fmt::print(stderr, "aarm: {}\n", EscapeForDisplay(file.io_error->Describe()));
       for (const receipts::Problem& problem : file.problems) {
         // Reasons can quote a damaged record's fields: escape them like any untrusted text.
         if (problem.line == 0) {
@@ -206,13 +207,14 @@ void DescribeStart(const nlohmann::json& record, ShownSession& shown) {
   if (const auto& service = Member(identity, "service"); service.is_object()) {
     std::string text = Text(Member(service, "ci"));
     for (const char* key : {"repository", "run", "job", "workflow"}) {
-      if (!Member(service, key).is_null()) text += fmt::format(" {}={}", key, Text(Member(service, key)));
+      if (!Member(service, key).is_null())
+        text += fmt::format(" {}={}", key, Text(Member(service, key)));
     }
     shown.header.push_back("service  " + text);
   }
   const auto& agent = Member(identity, "agent");
-  shown.header.push_back("agent    " + Text(Member(agent, "name")) + "  argv: " +
-                         ArgvText(Member(agent, "argv")));
+  shown.header.push_back("agent    " + Text(Member(agent, "name")) +
+                         "  argv: " + ArgvText(Member(agent, "argv")));
   shown.header.push_back("host     " + Text(Member(identity, "host")));
   const auto& profile = Member(record, "profile");
   std::string sha = Text(Member(profile, "sha256"));
@@ -238,7 +240,8 @@ void DescribeStart(const nlohmann::json& record, ShownSession& shown) {
 void DescribeRecord(const nlohmann::json& record, const Palette& palette, ShownSession& shown) {
   std::string type = Text(Member(record, "type"));
   std::string ts = Text(Member(record, "ts"));
-  nlohmann::json event = {{"seq", Member(record, "seq")}, {"ts", Member(record, "ts")},
+  nlohmann::json event = {{"seq", Member(record, "seq")},
+                          {"ts", Member(record, "ts")},
                           {"type", Member(record, "type")}};
   if (type == "session.start") {
     DescribeStart(record, shown);
@@ -248,9 +251,9 @@ void DescribeRecord(const nlohmann::json& record, const Palette& palette, ShownS
     const auto& process = Member(action, "process");
     const auto& decision = Member(record, "decision");
     std::string verdict = Text(Member(decision, "verdict"));
-    const char* colour = verdict == "deny"                         ? palette.deny
+    const char* colour = verdict == "deny"                            ? palette.deny
                          : verdict == "step_up" || verdict == "defer" ? palette.attention
-                                                                    : "";
+                                                                      : "";
     std::string rule = Text(Member(decision, "rule"));
     std::string by = Text(Member(decision, "by"));
     std::string object = ActionObject(action);
@@ -259,10 +262,7 @@ void DescribeRecord(const nlohmann::json& record, const Palette& palette, ShownS
         Text(Member(process, "exe")), Text(Member(action, "kind")), object, colour, verdict,
         *colour ? palette.reset : "", rule.empty() ? "" : " rule " + rule,
         by.empty() || by == "policy" ? "" : " by " + by, OutcomeText(Member(record, "outcome"))));
-    event.update({{"pid", Member(process, "pid")},
-                  {"exe", Member(process, "exe")},
-                  {"kind", Member(action, "kind")},
-                  {"object", object},
+    event.update({{"action", action},
                   {"verdict", Member(decision, "verdict")},
                   {"rule", Member(decision, "rule")},
                   {"by", Member(decision, "by")},
@@ -401,8 +401,7 @@ void RegisterReceiptCommands(CLI::App& app, int& exit_status) {
   show->callback([&exit_status, show_args] { exit_status = ShowCommand(*show_args); });
 
   auto keygen_args = std::make_shared<KeygenArgs>();
-  CLI::App* keygen = app.add_subcommand(
-      "keygen", "Make an Ed25519 key pair for signing receipts");
+  CLI::App* keygen = app.add_subcommand("keygen", "Make an Ed25519 key pair for signing receipts");
   keygen->add_option("--out", keygen_args->out,
                      "Directory for signing-key.pem and signing-key.pub.pem (default "
                      "$XDG_CONFIG_HOME/aarm)");

@@ -18,13 +18,13 @@ struct CiSystem {
 
 // NOTE: order matters: the hosted systems also set CI=true, so the generic entry comes last.
 constexpr std::array<CiSystem, 6> kCiSystems{{
-    {"github-actions", "GITHUB_ACTIONS", "true", "GITHUB_REPOSITORY", "GITHUB_RUN_ID",
-     "GITHUB_JOB", "GITHUB_WORKFLOW"},
+    {"github-actions", "GITHUB_ACTIONS", "true", "GITHUB_REPOSITORY", "GITHUB_RUN_ID", "GITHUB_JOB",
+     "GITHUB_WORKFLOW"},
     {"gitlab-ci", "GITLAB_CI", "true", "CI_PROJECT_PATH", "CI_PIPELINE_ID", "CI_JOB_ID",
      "CI_PIPELINE_NAME"},
     {"jenkins", "JENKINS_URL", nullptr, "GIT_URL", "BUILD_NUMBER", "JOB_NAME", nullptr},
-    {"buildkite", "BUILDKITE", "true", "BUILDKITE_REPO", "BUILDKITE_BUILD_ID",
-     "BUILDKITE_JOB_ID", "BUILDKITE_PIPELINE_SLUG"},
+    {"buildkite", "BUILDKITE", "true", "BUILDKITE_REPO", "BUILDKITE_BUILD_ID", "BUILDKITE_JOB_ID",
+     "BUILDKITE_PIPELINE_SLUG"},
     {"circleci", "CIRCLECI", "true", "CIRCLE_REPOSITORY_URL", "CIRCLE_BUILD_NUM", "CIRCLE_JOB",
      "CIRCLE_WORKFLOW_ID"},
     {"ci", "CI", "true", nullptr, nullptr, nullptr, nullptr},

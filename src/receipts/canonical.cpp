@@ -15,14 +15,15 @@ namespace {
 Result<void> CheckCanonicalizable(const nlohmann::json& value, const std::string& where,
                                   int depth) {
   if (depth > kMaxNestingDepth) {
-    return Fail(fmt::format("receipt field {} nests deeper than {} levels", where,
-                            kMaxNestingDepth));
+    return Fail(
+        fmt::format("receipt field {} nests deeper than {} levels", where, kMaxNestingDepth));
   }
   switch (value.type()) {
     case nlohmann::json::value_t::number_float:
-      return Fail(fmt::format("receipt field {} is a floating-point number; only integers are "
-                              "allowed",
-                              where.empty() ? "(top)" : where));
+      return Fail(
+          fmt::format("receipt field {} is a floating-point number; only integers are "
+                      "allowed",
+                      where.empty() ? "(top)" : where));
     case nlohmann::json::value_t::string:
       if (!IsValidUtf8(value.get_ref<const std::string&>())) {
         return Fail(fmt::format("receipt field {} is not valid UTF-8", where));
@@ -38,7 +39,8 @@ Result<void> CheckCanonicalizable(const nlohmann::json& value, const std::string
       return {};
     case nlohmann::json::value_t::array:
       for (size_t i = 0; i < value.size(); ++i) {
-        if (auto checked = CheckCanonicalizable(value[i], fmt::format("{}[{}]", where, i), depth + 1);
+        if (auto checked =
+                CheckCanonicalizable(value[i], fmt::format("{}[{}]", where, i), depth + 1);
             !checked) {
           return checked;
         }
@@ -116,7 +118,8 @@ Result<std::string> Base64Decode(std::string_view text) {
   // EVP_DecodeBlock counts the padding as zero bytes and tolerates white space around the text;
   // a round trip rejects both, so that one byte string has exactly one encoding.
   size_t padding = 0;
-  if (!text.empty() && text.back() == '=') padding = text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1;
+  if (!text.empty() && text.back() == '=')
+    padding = text.size() >= 2 && text[text.size() - 2] == '=' ? 2 : 1;
   out.resize(static_cast<size_t>(written) - std::min(padding, static_cast<size_t>(written)));
   if (Base64Encode(out) != text) return Fail("invalid base64");
   return out;

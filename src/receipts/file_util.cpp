@@ -39,7 +39,8 @@ Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
     if (n < 0) return FailErrno("cannot read " + path);
     if (n == 0) break;
     content.append(buffer, static_cast<size_t>(n));
-    if (content.size() > max_bytes) return Fail(path + " is too large (more than " + std::to_string(max_bytes) + " bytes)");
+    if (content.size() > max_bytes)
+      return Fail(path + " is too large (more than " + std::to_string(max_bytes) + " bytes)");
   }
   return content;
 }

@@ -49,8 +49,8 @@ Result<bool> LineReader::Next(Line& line) {
     const char* start = buffer_.data() + begin_;
     size_t available = end_ - begin_;
     const void* newline = std::memchr(start, '\n', available);
-    size_t take = newline ? static_cast<size_t>(static_cast<const char*>(newline) - start)
-                          : available;
+    size_t take =
+        newline ? static_cast<size_t>(static_cast<const char*>(newline) - start) : available;
     any = true;
     if (!line.too_long) {
       if (line.text.size() + take > max_line_bytes_) {

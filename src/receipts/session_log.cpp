@@ -122,8 +122,8 @@ Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json r
   auto signed_form = Canonicalize(record);
   if (!signed_form) return tl::unexpected(signed_form.error());
   detail::Digest digest = detail::Sha256(*signed_form);
-  auto signature = key_.Sign(
-      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  auto signature =
+      key_.Sign(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   if (!signature) return tl::unexpected(signature.error());
   std::string hash = detail::Hex(digest);
   record["hash"] = hash;
@@ -147,10 +147,10 @@ Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json r
     return tl::unexpected(*failure_);
   }
   if (static_cast<size_t>(written) != line->size()) {
-    failure_ = Error{fmt::format("short write to receipt log {} ({} of {} bytes)", path_,
-                                 written, line->size()),
-                     ENOSPC,
-                     {}};
+    failure_ = Error{
+        fmt::format("short write to receipt log {} ({} of {} bytes)", path_, written, line->size()),
+        ENOSPC,
+        {}};
     // Best effort: end the fragment so the next writer's record starts on a line of its own.
     ssize_t ignored = write(fd_.Get(), "\n", 1);
     (void)ignored;
@@ -184,8 +184,8 @@ Result<void> SessionLog::Sync() {
   return SyncLocked();
 }
 
-Result<std::string> SessionLog::Start(const nlohmann::json& identity,
-                                      const ProfileRecord& profile, const std::string& intent,
+Result<std::string> SessionLog::Start(const nlohmann::json& identity, const ProfileRecord& profile,
+                                      const std::string& intent,
                                       const std::vector<std::string>& warnings) {
   std::lock_guard lock(mutex_);
   if (started_) return Fail("session " + session_id_ + " has already started");
@@ -200,8 +200,7 @@ Result<std::string> SessionLog::Start(const nlohmann::json& identity,
   }
   nlohmann::json record = {
       {"identity", identity},
-      {"key",
-       {{"alg", "ed25519"}, {"pub", key_.PublicKeyBase64()}, {"pinned", key_.Pinned()}}},
+      {"key", {{"alg", "ed25519"}, {"pub", key_.PublicKeyBase64()}, {"pinned", key_.Pinned()}}},
       {"profile",
        {{"name", profile.name},
         {"sha256", profile_hash},
@@ -218,9 +217,10 @@ Result<std::string> SessionLog::RecordAction(nlohmann::json action, nlohmann::js
                                              nlohmann::json decision, nlohmann::json outcome) {
   std::lock_guard lock(mutex_);
   if (!started_) return Fail("action recorded before session.start");
-  for (const auto& [name, value] : {std::pair{"action", &action}, std::pair{"context", &context},
-                                    std::pair{"decision", &decision},
-                                    std::pair{"outcome", &outcome}}) {
+  if (context.is_null()) context = nlohmann::json::object();
+  for (const auto& [name, value] :
+       {std::pair{"action", &action}, std::pair{"context", &context},
+        std::pair{"decision", &decision}, std::pair{"outcome", &outcome}}) {
     if (!value->is_object()) return Fail(fmt::format("receipt {} must be a JSON object", name));
   }
   std::string verdict = "unknown";
@@ -248,10 +248,10 @@ Result<std::string> SessionLog::End(const ExitStatus& exit, const DecisionCounts
   if (exit.code.has_value() == exit.signal.has_value()) {
     return Fail("session.end needs either an exit code or a signal");
   }
-  nlohmann::json exit_json = exit.code ? nlohmann::json{{"code", *exit.code}}
-                                       : nlohmann::json{{"signal", *exit.signal}};
-  auto hash = Append("session.end", {{"exit", std::move(exit_json)},
-                                     {"summary", CountsJson(unrecorded)}});
+  nlohmann::json exit_json =
+      exit.code ? nlohmann::json{{"code", *exit.code}} : nlohmann::json{{"signal", *exit.signal}};
+  auto hash =
+      Append("session.end", {{"exit", std::move(exit_json)}, {"summary", CountsJson(unrecorded)}});
   if (!hash) return hash;
   closed_ = true;
   if (auto synced = SyncLocked(); !synced) return tl::unexpected(synced.error());

@@ -37,7 +37,8 @@ BioPtr MemoryBio(std::string_view text) {
 Result<std::string> BioContent(BIO* bio) {
   char* data = nullptr;
   long length = BIO_get_mem_data(bio, &data);
-  if (length <= 0 || data == nullptr) return Fail("cannot encode key: " + detail::TakeOpensslError());
+  if (length <= 0 || data == nullptr)
+    return Fail("cannot encode key: " + detail::TakeOpensslError());
   return std::string(data, static_cast<size_t>(length));
 }
 
@@ -103,8 +104,9 @@ Result<SigningKey> SigningKey::FromPem(std::string_view pem, const std::string& 
   }
   if (pem.find("PRIVATE KEY-----") == std::string_view::npos) {
     if (pem.find("-----BEGIN PUBLIC KEY-----") != std::string_view::npos) {
-      return Fail(origin + ": this is a public key; signing needs the private key "
-                           "(signing-key.pem)");
+      return Fail(origin +
+                  ": this is a public key; signing needs the private key "
+                  "(signing-key.pem)");
     }
     return Fail(origin + ": not a PEM private key");
   }
@@ -140,8 +142,7 @@ Result<std::string> SigningKey::Sign(std::string_view message) const {
   if (!context ||
       EVP_DigestSignInit(context.get(), nullptr, nullptr, nullptr, state_->key.get()) != 1 ||
       EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1) {
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
     return Fail("cannot sign a receipt: " + detail::TakeOpensslError());
   }
   signature.resize(length);
@@ -150,8 +151,8 @@ Result<std::string> SigningKey::Sign(std::string_view message) const {
 
 Result<std::string> SigningKey::PrivatePem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), state_->key.get(), nullptr, nullptr, 0,
-                                       nullptr, nullptr) != 1) {
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), state_->key.get(), nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1) {
     return Fail("cannot encode the private key: " + detail::TakeOpensslError());
   }
   return BioContent(bio.get());

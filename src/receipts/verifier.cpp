@@ -29,7 +29,7 @@ constexpr std::string_view kEnd = "session.end";
 // What the parallel phase learns about one line.
 struct Checked {
   detail::Line line;
-  std::string problem;    // the first thing wrong with the record itself; empty: none found
+  std::string problem;     // the first thing wrong with the record itself; empty: none found
   bool has_chain = false;  // session, seq, prev and hash were readable
   std::string type;
   std::string session;
@@ -193,8 +193,7 @@ void CheckSignature(Checked& checked) {
   if (!checked.problem.empty() || checked.key == nullptr) return;
   checked.signature_valid = detail::VerifyEd25519(
       checked.key,
-      std::string_view(reinterpret_cast<const char*>(checked.digest.data()),
-                       checked.digest.size()),
+      std::string_view(reinterpret_cast<const char*>(checked.digest.data()), checked.digest.size()),
       checked.signature);
 }
 
@@ -370,8 +369,9 @@ class FileVerifier {
 
     SessionState& state = found->second;
     if (state.ended) {
-      Report(line, DuplicateOf(state, checked).value_or(fmt::format(
-                       "record after session.end of session {} (inserted)", ShortId(checked.session))));
+      Report(line, DuplicateOf(state, checked)
+                       .value_or(fmt::format("record after session.end of session {} (inserted)",
+                                             ShortId(checked.session))));
       return;
     }
     if (checked.seq == state.next_seq) {
@@ -439,7 +439,7 @@ class FileVerifier {
   detail::PkeyPtr pinned_;
   std::unordered_map<std::string, SessionState> sessions_;
   std::unordered_map<std::string, detail::PkeyPtr> start_keys_;  // by raw public key
-  std::unordered_map<std::string, EVP_PKEY*> session_keys_;       // of each session's first start
+  std::unordered_map<std::string, EVP_PKEY*> session_keys_;      // of each session's first start
 };
 
 }  // namespace

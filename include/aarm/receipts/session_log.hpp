@@ -48,8 +48,7 @@ class SessionLog {
   // Opens (creating with mode 0600, parent directories 0700) the log at `path` for appending
   // the session `session_id`, signed with `key`. The records of other sessions already in the
   // file are left as they are. Nothing is written until Start().
-  static Result<SessionLog> Open(const std::string& path, SigningKey key,
-                                 std::string session_id);
+  static Result<SessionLog> Open(const std::string& path, SigningKey key, std::string session_id);
 
   SessionLog(SessionLog&& other) noexcept;
   SessionLog& operator=(SessionLog&&) = delete;
@@ -68,7 +67,8 @@ class SessionLog {
                             const std::string& intent, const std::vector<std::string>& warnings);
 
   // action: the canonical action, the context digest, the decision and the outcome, each a JSON
-  // object. The decision's "verdict" is counted in RecordedCounts().
+  // object (a null context is stored as {}). The decision's "verdict" is counted in
+  // RecordedCounts().
   Result<std::string> RecordAction(nlohmann::json action, nlohmann::json context,
                                    nlohmann::json decision, nlohmann::json outcome);
 

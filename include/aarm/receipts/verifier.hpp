@@ -76,7 +76,8 @@ nlohmann::json ToJson(const VerifyReport& report);
 
 // Streams the records of a receipt file in order without checking them: lines that are not a
 // JSON object (or are too long) are skipped. Stops early when `visit` returns false.
-Result<void> ForEachRecord(const std::string& path,
-                           const std::function<bool(uint64_t line, nlohmann::json&& record)>& visit);
+Result<void> ForEachRecord(
+    const std::string& path,
+    const std::function<bool(uint64_t line, nlohmann::json&& record)>& visit);
 
 }  // namespace aarm::receipts

@@ -99,8 +99,8 @@ TEST_CASE("CI systems are recognised from their own variables", "[identity]") {
 
 TEST_CASE("the human comes from the real uid, never from USER or LOGNAME", "[identity]") {
   uid_t me = getuid();
-  Identity identity = Collect("claude", {"claude"},
-                              SourcesFor(me, {{"USER", "mallory"}, {"LOGNAME", "mallory"}}));
+  Identity identity =
+      Collect("claude", {"claude"}, SourcesFor(me, {{"USER", "mallory"}, {"LOGNAME", "mallory"}}));
   CHECK(identity.human.uid == me);
   CHECK(identity.human.user == PasswdName(me));
   CHECK(identity.human.user != "mallory");
@@ -134,17 +134,17 @@ TEST_CASE("session ids are random UUID v4", "[identity]") {
 }
 
 TEST_CASE("identity JSON uses the receipt field names", "[identity]") {
-  Identity identity = Collect(
-      "claude", {"claude", "--print", "\xff"},
-      SourcesFor(0, {{"SUDO_USER", "alice"}, {"GITHUB_ACTIONS", "true"},
-                     {"GITHUB_REPOSITORY", "acme/widgets"}, {"GITHUB_RUN_ID", "1"}}));
+  Identity identity = Collect("claude", {"claude", "--print", "\xff"},
+                              SourcesFor(0, {{"SUDO_USER", "alice"},
+                                             {"GITHUB_ACTIONS", "true"},
+                                             {"GITHUB_REPOSITORY", "acme/widgets"},
+                                             {"GITHUB_RUN_ID", "1"}}));
   nlohmann::json json = ToJson(identity);
   CHECK(json["human"]["uid"] == 0);
   CHECK(json["human"]["user"] == identity.human.user);
   CHECK(json["human"]["sudo_user"] == "alice");
-  CHECK(json["service"] == nlohmann::json{{"ci", "github-actions"},
-                                          {"repository", "acme/widgets"},
-                                          {"run", "1"}});
+  CHECK(json["service"] ==
+        nlohmann::json{{"ci", "github-actions"}, {"repository", "acme/widgets"}, {"run", "1"}});
   CHECK(json["agent"]["name"] == "claude");
   CHECK(json["agent"]["argv"].size() == 3);
   CHECK(json["agent"]["argv"][2] == "\xff");  // raw bytes; the receipt writer encodes them

@@ -57,13 +57,12 @@ TEST_CASE("canonical form refuses floats, invalid UTF-8 and deep nesting", "[rec
 }
 
 TEST_CASE("SHA-256 is lowercase hex", "[receipts]") {
-  CHECK(Sha256Hex("abc") ==
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(Sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_CASE("base64 round-trips and its decoder is strict", "[receipts]") {
-  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"),
-                            std::string("foo"), std::string("\x00\xff\x10", 3)}) {
+  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"), std::string("foo"),
+                            std::string("\x00\xff\x10", 3)}) {
     auto decoded = Base64Decode(Base64Encode(bytes));
     REQUIRE(decoded);
     CHECK(*decoded == bytes);

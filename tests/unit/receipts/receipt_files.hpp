@@ -23,7 +23,8 @@ namespace aarm::receipts::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "aarm-receipts-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "aarm-receipts-XXXXXX").string();
     REQUIRE(mkdtemp(pattern.data()) != nullptr);
     path_ = pattern;
   }

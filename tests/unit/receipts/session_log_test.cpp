@@ -122,8 +122,8 @@ TEST_CASE("hostile strings cannot break a line or the chain", "[receipts]") {
       "/tmp/" + std::string(4096, '\n'),
   };
   for (const std::string& path_text : hostile) Action(log, path_text, "allow");
-  REQUIRE(log.RecordAction({{"kind", "exec"}, {"argv", {"sh", "-c", "echo \x80\n"}}}, json::object(),
-                           {{"verdict", "deny"}}, {{"ok", false}, {"errno", 1}}));
+  REQUIRE(log.RecordAction({{"kind", "exec"}, {"argv", {"sh", "-c", "echo \x80\n"}}},
+                           json::object(), {{"verdict", "deny"}}, {{"ok", false}, {"errno", 1}}));
   REQUIRE(log.End({0, std::nullopt}, {}));
 
   auto lines = ReadLines(path);
@@ -149,8 +149,8 @@ TEST_CASE("hostile strings cannot break a line or the chain", "[receipts]") {
 TEST_CASE("the log refuses records out of place", "[receipts]") {
   TempDir dir;
   SessionLog log = OpenLog(dir / "r.jsonl", NewKey(), kSession);
-  CHECK_FALSE(log.RecordAction({{"kind", "exec"}}, json::object(), {{"verdict", "allow"}},
-                               {{"ok", true}}));
+  CHECK_FALSE(
+      log.RecordAction({{"kind", "exec"}}, json::object(), {{"verdict", "allow"}}, {{"ok", true}}));
   CHECK_FALSE(log.End({0, std::nullopt}, {}));
   CHECK_FALSE(log.Start(TestIdentity("another-session", "claude"), TestProfile(), "", {}));
   ProfileRecord wrong_hash = TestProfile();
@@ -160,8 +160,8 @@ TEST_CASE("the log refuses records out of place", "[receipts]") {
   CHECK_FALSE(log.Start(TestIdentity(kSession, "claude"), TestProfile(), "", {}));
   CHECK_FALSE(log.RecordAction({{"kind", "exec"}}, json::object(), {{"verdict", "allow"}},
                                {{"ok", true}, {"ratio", 0.5}}));
-  CHECK_FALSE(log.RecordAction("not an object", json::object(), {{"verdict", "allow"}},
-                               {{"ok", true}}));
+  CHECK_FALSE(
+      log.RecordAction("not an object", json::object(), {{"verdict", "allow"}}, {{"ok", true}}));
   CHECK_FALSE(log.End({0, 9}, {}));
   CHECK_FALSE(log.Closed());  // refused records are not write failures
   REQUIRE(log.End({std::nullopt, 9}, {}));

@@ -124,12 +124,20 @@ TEST_CASE("a changed field is reported as altered, re-hashed or not", "[receipts
       {"rule", {4, [](json& r) { r["decision"]["rule"] = "other"; }}},
       {"path", {4, [](json& r) { r["action"]["path"] = "/etc/hosts"; }}},
       {"pid", {4, [](json& r) { r["action"]["process"]["pid"] = 1; }}},
-      {"outcome", {4, [](json& r) { r["outcome"] = {{"ok", true}}; }}},
+      {"outcome",
+       {4,
+        [](json& r) {
+          r["outcome"] = {{"ok", true}};
+        }}},
       {"context", {4, [](json& r) { r["context"]["labels"] = json::array(); }}},
       {"timestamp", {4, [](json& r) { r["ts"] = "2000-01-01T00:00:00.000000Z"; }}},
       {"summary count", {6, [](json& r) { r["summary"]["allow"] = 0; }}},
       {"exit code", {9, [](json& r) { r["exit"]["code"] = 1; }}},
-      {"exit signal", {13, [](json& r) { r["exit"] = {{"code", 0}}; }}},
+      {"exit signal",
+       {13,
+        [](json& r) {
+          r["exit"] = {{"code", 0}};
+        }}},
   };
   for (const auto& [name, change] : changes) {
     json record = json::parse(f.lines[change.line - 1]);
