@@ -49,6 +49,27 @@ Result<void> CheckEd25519(EVP_PKEY* key, const std::string& origin) {
               "create one with: aarm keygen");
 }
 
+enum class KeyHalf { kPrivate, kPublic };
+
+// The Ed25519 key in a PEM text already known to hold the `half` asked for.
+Result<PkeyPtr> DecodeEd25519(std::string_view pem, const std::string& origin, KeyHalf half) {
+  BioPtr bio = MemoryBio(pem);
+  PkeyPtr key;
+  if (bio && half == KeyHalf::kPrivate) {
+    key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, &NoPassphrase, nullptr));
+  } else if (bio) {
+    key.reset(PEM_read_bio_PUBKEY(bio.get(), nullptr, &NoPassphrase, nullptr));
+  }
+  if (!key) {
+    return Fail(origin + ": malformed " + (half == KeyHalf::kPrivate ? "private" : "public") +
+                " key (" + detail::TakeOpensslError() + ")");
+  }
+  if (auto ed25519 = CheckEd25519(key.get(), origin); !ed25519) {
+    return tl::unexpected(ed25519.error());
+  }
+  return key;
+}
+
 std::string Temporary(const std::string& path) { return path + ".tmp-" + std::to_string(getpid()); }
 
 Result<void> WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode) {
@@ -110,15 +131,11 @@ Result<SigningKey> SigningKey::FromPem(std::string_view pem, const std::string& 
     }
     return Fail(origin + ": not a PEM private key");
   }
-  BioPtr bio = MemoryBio(pem);
-  PkeyPtr key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, &NoPassphrase, nullptr) : nullptr);
-  if (!key) return Fail(origin + ": malformed private key (" + detail::TakeOpensslError() + ")");
-  if (auto ed25519 = CheckEd25519(key.get(), origin); !ed25519) {
-    return tl::unexpected(ed25519.error());
-  }
+  auto key = DecodeEd25519(pem, origin, KeyHalf::kPrivate);
+  if (!key) return tl::unexpected(key.error());
   auto state = std::make_unique<State>();
-  state->public_base64 = Base64Encode(detail::RawPublicKey(key.get()));
-  state->key = std::move(key);
+  state->public_base64 = Base64Encode(detail::RawPublicKey(key->get()));
+  state->key = std::move(*key);
   state->pinned = true;
   state->origin = origin;
   return SigningKey(std::move(state));
@@ -186,13 +203,9 @@ Result<std::string> PublicKeyFromPem(std::string_view pem, const std::string& or
   if (pem.find("-----BEGIN PUBLIC KEY-----") == std::string_view::npos) {
     return Fail(origin + ": not a PEM public key");
   }
-  BioPtr bio = MemoryBio(pem);
-  PkeyPtr key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, &NoPassphrase, nullptr) : nullptr);
-  if (!key) return Fail(origin + ": malformed public key (" + detail::TakeOpensslError() + ")");
-  if (auto ed25519 = CheckEd25519(key.get(), origin); !ed25519) {
-    return tl::unexpected(ed25519.error());
-  }
-  return Base64Encode(detail::RawPublicKey(key.get()));
+  auto key = DecodeEd25519(pem, origin, KeyHalf::kPublic);
+  if (!key) return tl::unexpected(key.error());
+  return Base64Encode(detail::RawPublicKey(key->get()));
 }
 
 Result<std::string> LoadPublicKey(const std::string& path) {
