@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -184,6 +185,55 @@ TEST_CASE("a session cut off without session.end is incomplete, not corrupt", "[
   CHECK(report.problems[0].line == 3);
   CHECK(report.problems[0].reason.find("incomplete") != std::string::npos);
   CHECK(report.records == 3);
+}
+
+TEST_CASE("a writer killed with SIGKILL leaves an incomplete session, nothing worse",
+          "[receipts]") {
+  TempDir dir;
+  std::string path = dir / "r.jsonl";
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto log = SessionLog::Open(path, *SigningKey::Generate(), kSession);
+    if (!log || !log->Start(TestIdentity(kSession, "claude"), TestProfile(), "", {})) _exit(1);
+    for (int i = 0; i < 50; ++i) {
+      if (!log->RecordAction({{"kind", "file.read"}, {"path", "/w"}}, json::object(),
+                             {{"verdict", "allow"}}, {{"ok", true}})) {
+        _exit(1);
+      }
+    }
+    raise(SIGKILL);
+    _exit(1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  FileReport report = Check(path);
+  INFO(AllProblems(report));
+  REQUIRE(report.problems.size() == 1);
+  CHECK(report.problems[0].line == 51);
+  CHECK(report.problems[0].reason.find("incomplete") != std::string::npos);
+}
+
+TEST_CASE("ForEachRecord streams records and skips what is not one", "[receipts]") {
+  TempDir dir;
+  std::string path = dir / "r.jsonl";
+  {
+    SessionLog log = StartedLog(path);
+    REQUIRE(log.End({0, std::nullopt}, {}));
+  }
+  std::vector<std::string> lines = ReadLines(path);
+  lines.insert(lines.begin() + 1, "garbage");
+  lines.insert(lines.begin() + 1, "[1]");
+  WriteLines(path, lines);
+  std::vector<uint64_t> seen;
+  REQUIRE(ForEachRecord(path, [&](uint64_t line, json&& record) {
+    CHECK(record["session"] == kSession);
+    seen.push_back(line);
+    return true;
+  }));
+  CHECK(seen == std::vector<uint64_t>{1, 4});
+  CHECK_FALSE(ForEachRecord(dir / "absent", [](uint64_t, json&&) { return true; }));
 }
 
 TEST_CASE("several sessions append to one file concurrently without damage", "[receipts]") {
