@@ -49,6 +49,12 @@ Result<void> CheckEd25519(EVP_PKEY* key, const std::string& origin) {
               "create one with: aarm keygen");
 }
 
+Result<std::string> ReadKeyFile(const std::string& path, const char* what) {
+  auto pem = detail::ReadSmallFile(path, kMaxKeyFileBytes);
+  if (!pem) pem.error().message = std::string(what) + ": " + pem.error().message;
+  return pem;
+}
+
 enum class KeyHalf { kPrivate, kPublic };
 
 // The Ed25519 key in a PEM text already known to hold the `half` asked for.
@@ -142,13 +148,9 @@ Result<SigningKey> SigningKey::FromPem(std::string_view pem, const std::string& 
 }
 
 Result<SigningKey> SigningKey::Load(const std::string& path) {
-  auto pem = detail::ReadSmallFile(path, kMaxKeyFileBytes);
-  if (!pem) {
-    Error error = pem.error();
-    error.message = "signing key: " + error.message;
-    return tl::unexpected(error);
-  }
-  return FromPem(*pem, path);
+  return ReadKeyFile(path, "signing key").and_then([&](const std::string& pem) {
+    return FromPem(pem, path);
+  });
 }
 
 Result<std::string> SigningKey::Sign(std::string_view message) const {
@@ -209,13 +211,9 @@ Result<std::string> PublicKeyFromPem(std::string_view pem, const std::string& or
 }
 
 Result<std::string> LoadPublicKey(const std::string& path) {
-  auto pem = detail::ReadSmallFile(path, kMaxKeyFileBytes);
-  if (!pem) {
-    Error error = pem.error();
-    error.message = "public key: " + error.message;
-    return tl::unexpected(error);
-  }
-  return PublicKeyFromPem(*pem, path);
+  return ReadKeyFile(path, "public key").and_then([&](const std::string& pem) {
+    return PublicKeyFromPem(pem, path);
+  });
 }
 
 Result<KeyPairFiles> WriteKeyPair(const SigningKey& key, const std::string& dir, bool force) {
