@@ -42,7 +42,14 @@ pid_t CloneWithPidfd(uint64_t flags, int* pidfd) {
   args.flags = flags | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
-  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  // Container seccomp profiles (Docker's default) refuse clone3 whatever its flags, which a
+  // filter cannot see; clone(2) carries the same flags in a register, where the filter judges
+  // them and refuses only what it must (a user namespace), so the fallback path still works.
+  if (pid < 0 && (errno == ENOSYS || errno == EPERM)) {
+    pid = syscall(SYS_clone, flags | CLONE_PIDFD | SIGCHLD, nullptr, pidfd, nullptr, nullptr);
+  }
+  return static_cast<pid_t>(pid);
 }
 
 LaunchError SandboxError(std::string message, int err = 0, std::string hint = {}) {
