@@ -47,12 +47,20 @@ class PrologueAssembler {
   }
   void Label(int label) { labels_[label] = code_.size(); }
 
+  // Empty when a jump goes backward or too far: classic BPF jumps only forward, by at most
+  // 255 instructions, and a wrong offset would land anywhere in the program that follows.
   std::vector<sock_filter> Finish() {
     size_t end = code_.size();
     for (const auto& jump : jumps_) {
-      auto target = [&](int label) { return label == kContinue ? end : labels_.at(label); };
-      code_[jump.index].jt = static_cast<uint8_t>(target(jump.if_true) - jump.index - 1);
-      code_[jump.index].jf = static_cast<uint8_t>(target(jump.if_false) - jump.index - 1);
+      int labels[2] = {jump.if_true, jump.if_false};
+      uint8_t offsets[2];
+      for (int i = 0; i < 2; ++i) {
+        size_t target = labels[i] == kContinue ? end : labels_.at(labels[i]);
+        if (target <= jump.index || target - jump.index - 1 > 255) return {};
+        offsets[i] = static_cast<uint8_t>(target - jump.index - 1);
+      }
+      code_[jump.index].jt = offsets[0];
+      code_[jump.index].jf = offsets[1];
     }
     return code_;
   }
@@ -74,8 +82,6 @@ std::vector<sock_filter> Prologue() {
   PrologueAssembler a;
   a.Load(offsetof(seccomp_data, arch));
   a.Jump(BPF_JEQ, AUDIT_ARCH_X86_64, kCheckNumber, kKill);
-  a.Label(kKill);
-  a.Return(SECCOMP_RET_KILL_PROCESS);
   a.Label(kCheckNumber);
   a.Load(offsetof(seccomp_data, nr));
   a.Jump(BPF_JGE, kX32SyscallBit, kKill, kIoctl);
@@ -97,6 +103,8 @@ std::vector<sock_filter> Prologue() {
   a.Return(SECCOMP_RET_ALLOW);
   a.Label(kEperm);
   a.Return(SECCOMP_RET_ERRNO | EPERM);
+  a.Label(kKill);
+  a.Return(SECCOMP_RET_KILL_PROCESS);
   return a.Finish();
 }
 
@@ -178,6 +186,7 @@ Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
   if (!body) return tl::unexpected(body.error());
   SeccompProgram program;
   program.instructions = Prologue();
+  if (program.instructions.empty()) return Fail("seccomp filter: a prologue jump goes backward or too far");
   program.instructions.insert(program.instructions.end(), body->begin(), body->end());
   if (program.instructions.size() > BPF_MAXINSNS) {
     return Fail("seccomp filter too long (" + std::to_string(program.instructions.size()) +
