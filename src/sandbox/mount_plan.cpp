@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "aarm/base/linux_api.hpp"
 #include "aarm/base/paths.hpp"
@@ -67,13 +68,12 @@ Result<MountPlan> PlanMounts(const Spec& spec) {
         continue;
       }
       want(path, w);
-      // A symlinked entry shows as the link, and its target is bound as well (merged /usr, a
-      // project reached through a link). Hidden paths hide the link's target too.
-      struct stat st;
-      if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-        std::string target = RealPath(path);
-        if (!target.empty() && !IsReserved(target)) want(target, w);
-      }
+      // An entry reached through a symlink applies at its real path too: a symlinked entry
+      // shows as the link with its target bound (merged /usr, a project reached through a
+      // link), and below a symlinked directory (a home under /home -> /usr/home) the real path
+      // is the only place the view holds the object. Hidden paths hide the target too.
+      std::string real = RealPath(path);
+      if (!real.empty() && real != path && !IsReserved(real)) want(real, w);
     }
     return Result<void>{};
   };
@@ -87,6 +87,7 @@ Result<MountPlan> PlanMounts(const Spec& spec) {
 
   // std::map orders "/a" before "/a/b": every parent is mounted before what lies inside it.
   std::vector<std::string> visible;  // read/write roots mounted so far
+  std::vector<std::string> writable;  // the write roots among them
   std::vector<std::string> hidden;
   for (const auto& [path, w] : wanted) {
     auto inside = [&](const std::vector<std::string>& roots) {
@@ -97,6 +98,14 @@ Result<MountPlan> PlanMounts(const Spec& spec) {
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) {
       plan.notes.push_back(path + ": does not exist, left out of the view");
+      continue;
+    }
+    // Below a symlinked directory the staging path would follow the link out of the staging
+    // root, and the mount would land on the host's tree instead of the view: the real path,
+    // wanted as well, carries the entry.
+    std::string parent = path.substr(0, path.rfind('/'));
+    if (!parent.empty() && RealPath(parent) != parent) {
+      plan.notes.push_back(path + ": reached through a symlink, applied at its real path");
       continue;
     }
     std::string target = plan.staging_root + path;
@@ -119,6 +128,7 @@ Result<MountPlan> PlanMounts(const Spec& spec) {
       case Want::kWrite:
         plan.ops.push_back({MountKind::kReadWrite, path, target, is_dir});
         visible.push_back(path);
+        writable.push_back(path);
         break;
       case Want::kReadonly:
         if (!inside(visible)) {
@@ -134,6 +144,31 @@ Result<MountPlan> PlanMounts(const Spec& spec) {
                             is_dir});
         break;
     }
+  }
+
+  // SECURITY: a carve-out or hidden path is a mount point, which cannot be renamed or removed,
+  // but inside a write path a directory above it could be: moving .git aside carries the
+  // read-only hooks along, and a new .git/hooks the agent writes takes their place on the host.
+  // Each directory between the write root and the protected path is bound onto itself, so it
+  // is a mount point as well.
+  std::set<std::string> pins;
+  for (const MountOp& op : plan.ops) {
+    if (op.kind != MountKind::kCarveOut && op.kind != MountKind::kHideFile &&
+        op.kind != MountKind::kHideDir) {
+      continue;
+    }
+    std::string root;  // the innermost visible root holding the protected path
+    for (const auto& candidate : visible) {
+      if (PathIsWithin(op.host_path, candidate) && candidate.size() > root.size()) root = candidate;
+    }
+    if (std::find(writable.begin(), writable.end(), root) == writable.end()) continue;
+    for (std::string dir = op.host_path.substr(0, op.host_path.rfind('/'));
+         dir.size() > root.size(); dir = dir.substr(0, dir.rfind('/'))) {
+      pins.insert(dir);
+    }
+  }
+  for (const auto& dir : pins) {
+    plan.ops.push_back({MountKind::kPin, dir, plan.staging_root + dir, true});
   }
   return plan;
 }
@@ -298,6 +333,12 @@ StepFailure BuildFilesystemView(const MountPlan& plan) {
       case MountKind::kHideDir:
         failure = BindWithAttributes(plan.empty_dir.c_str(), target, true, kReadOnly,
                                      SetupStep::kHidePath);
+        break;
+      case MountKind::kPin:
+        // After everything below it: the recursive bind carries the carve-outs along.
+        if (mount(target, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+          failure = Failed(SetupStep::kBindMount);
+        }
         break;
       case MountKind::kSymlink:
         if (int err = MakeParents(target)) {

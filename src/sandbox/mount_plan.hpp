@@ -18,6 +18,7 @@ enum class MountKind {
   kHideFile,    // an empty read-only file on top
   kHideDir,     // an empty read-only directory on top
   kSymlink,     // the host's symlink recreated (merged-/usr links such as /lib -> usr/lib)
+  kPin,         // a directory above a carve-out or hidden path bound onto itself, unmovable
 };
 
 struct MountOp {
