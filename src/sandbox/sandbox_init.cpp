@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "child_plan.hpp"
@@ -61,11 +63,57 @@ void DeliverForwardedSignal(pid_t agent, int signal) {
   }
 }
 
+// Without a PID namespace nothing takes the agent's processes down with the init, and a process
+// that left the agent's group or session (a daemon) escapes a group kill. As their subreaper
+// the init inherits every orphan: it kills its children and reaps them, whose own children are
+// then re-parented to it for the next round, until none is left.
+void KillAllDescendants() {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", static_cast<int>(getpid()));
+  for (;;) {
+    char buffer[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (n <= 0) return;
+    buffer[n] = '\0';
+    // A full buffer may end in a cut number: leave it to the next round.
+    if (static_cast<size_t>(n) == sizeof buffer - 1) {
+      if (char* cut = strrchr(buffer, ' ')) *cut = '\0';
+    }
+    pid_t killed[sizeof buffer / 2];
+    size_t count = 0;
+    for (char* next = buffer; *next != '\0';) {
+      char* end = nullptr;
+      long pid = strtol(next, &end, 10);
+      if (end == next) break;
+      next = end;
+      if (pid > 0 && kill(static_cast<pid_t>(pid), SIGKILL) == 0) {
+        killed[count++] = static_cast<pid_t>(pid);
+      }
+    }
+    if (count == 0) return;
+    for (size_t i = 0; i < count; ++i) {
+      while (waitpid(killed[i], nullptr, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+}
+
+// Leaves the init. In a PID namespace the kernel then kills every process left in it.
+[[noreturn]] void EndSession(const ChildPlan& plan, int code) {
+  if (!plan.namespaces) KillAllDescendants();
+  _exit(code);
+}
+
 }  // namespace
 
 void RunSandboxInit(const ChildPlan& plan, int status_socket) {
-  // Die with the supervisor. The socket's EOF covers a supervisor that died before this line.
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Die with the supervisor. The socket's EOF covers a supervisor that died before this line,
+  // and without namespaces it is the only notice: the init must live on to kill the agent's
+  // processes (EndSession) rather than die at once.
+  if (plan.namespaces) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (!plan.namespaces) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   SetupMessage message{};
@@ -130,7 +178,7 @@ void RunSandboxInit(const ChildPlan& plan, int status_socket) {
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      _exit(1);
+      EndSession(plan, 1);
     }
     if (fds[1].revents & POLLIN) {
       signalfd_siginfo info;
@@ -141,18 +189,17 @@ void RunSandboxInit(const ChildPlan& plan, int status_socket) {
       // Reap every child: orphans of the agent are re-parented to us.
       while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (pid != agent) continue;
-        if (!plan.namespaces) kill(-agent, SIGKILL);  // without a PID namespace, take the group
+        if (!plan.namespaces) KillAllDescendants();  // before the report: none outlives aarm-run
         SendMessage(status_socket, SetupMessage{MessageKind::kAgentExited, SetupStep::kNone, 0,
                                                 status});
-        // Leaving PID 1 makes the kernel kill whatever the agent left running.
-        _exit(0);
+        EndSession(plan, 0);
       }
     }
     if (fds[0].revents & POLLIN) {
-      if (!ReceiveMessage(status_socket, &message)) _exit(1);  // supervisor gone
+      if (!ReceiveMessage(status_socket, &message)) EndSession(plan, 1);  // supervisor gone
       if (message.kind == MessageKind::kForwardSignal) DeliverForwardedSignal(agent, message.value);
     } else if (fds[0].revents & (POLLHUP | POLLERR)) {
-      _exit(1);
+      EndSession(plan, 1);
     }
   }
 }
