@@ -1,7 +1,6 @@
 // The agent's process world: PID 2 under the sandbox's init, nothing of the host's processes in
 // sight, only the descriptors it was given, signals as from a terminal, and no process that
 // outlives aarm-run.
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -15,46 +14,6 @@ namespace aarm::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Host processes whose command line contains `token`.
-std::vector<pid_t> ProcessesWith(const std::string& token) {
-  std::vector<pid_t> found;
-  DIR* proc = opendir("/proc");
-  if (!proc) return found;
-  while (dirent* entry = readdir(proc)) {
-    pid_t pid = atoi(entry->d_name);
-    if (pid <= 0) continue;
-    std::string cmdline;
-    try {
-      cmdline = ReadFileText("/proc/" + std::string(entry->d_name) + "/cmdline");
-    } catch (const std::exception&) {
-      continue;  // gone meanwhile
-    }
-    if (cmdline.find(token) != std::string::npos) found.push_back(pid);
-  }
-  closedir(proc);
-  return found;
-}
-
-bool NoProcessWithin(const std::string& token, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!ProcessesWith(token).empty()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-std::string UniqueToken(const char* what) {
-  return std::string("aarm-e2e-") + what + "-" + std::to_string(getpid()) + "-" +
-         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-}
-
-char ProcessState(pid_t pid) {
-  std::string stat = ReadFileText("/proc/" + std::to_string(pid) + "/stat");
-  size_t paren = stat.rfind(')');
-  return paren + 2 < stat.size() ? stat[paren + 2] : '?';
-}
 
 TEST_CASE("the agent is PID 2 under the sandbox's init and sees no other process",
           "[e2e][process]") {

@@ -1,5 +1,6 @@
 #include "support/process.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -12,8 +13,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace aarm::testing {
 namespace {
@@ -218,6 +222,44 @@ ProcessResult Process::Wait(milliseconds timeout) {
 ProcessResult RunProcess(const ProcessOptions& options) {
   Process process(options);
   return process.Wait(options.timeout);
+}
+
+std::vector<pid_t> ProcessesWith(const std::string& needle) {
+  std::vector<pid_t> found;
+  DIR* proc = opendir("/proc");
+  if (!proc) throw SystemError("opendir /proc");
+  while (dirent* entry = readdir(proc)) {
+    pid_t pid = atoi(entry->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in("/proc/" + std::string(entry->d_name) + "/cmdline", std::ios::binary);
+    std::ostringstream cmdline;
+    cmdline << in.rdbuf();  // empty for a process gone meanwhile
+    if (cmdline.str().find(needle) != std::string::npos) found.push_back(pid);
+  }
+  closedir(proc);
+  return found;
+}
+
+bool NoProcessWithin(const std::string& needle, milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!ProcessesWith(needle).empty()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
+std::string UniqueToken(const std::string& what) {
+  return "aarm-e2e-" + what + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(Clock::now().time_since_epoch().count());
+}
+
+char ProcessState(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '?';
 }
 
 }  // namespace aarm::testing

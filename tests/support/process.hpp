@@ -72,4 +72,13 @@ class Process {
 
 ProcessResult RunProcess(const ProcessOptions& options);
 
+// Host processes whose command line contains `needle` (NUL bytes separate the arguments).
+std::vector<pid_t> ProcessesWith(const std::string& needle);
+// Waits until no host process's command line contains `needle`; false if one still does.
+bool NoProcessWithin(const std::string& needle, milliseconds timeout);
+// A string no other command line holds, to find a test's processes by.
+std::string UniqueToken(const std::string& what);
+// The state letter of /proc/PID/stat: 'R', 'S', 'T' (stopped)...
+char ProcessState(pid_t pid);
+
 }  // namespace aarm::testing

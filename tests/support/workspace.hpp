@@ -20,6 +20,7 @@ std::string ProbePath();
 int LandlockAbi();
 
 std::string ReadFileText(const std::string& path);
+// Creates the missing directories above `path` too.
 void WriteFileText(const std::string& path, const std::string& text);
 bool PathExists(const std::string& path);  // lstat: a dangling symlink exists
 
