@@ -333,7 +333,10 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   // The terminal named by /dev/tty is the opener's: the agent has none (its own session).
   if (resolved->path == "/dev/tty") return ReplyError(ENXIO);
   // Opening a FIFO blocks until its other end opens; the kernel does it in the agent's time.
-  if (exists && S_ISFIFO(st.st_mode)) {
+  // An O_PATH descriptor cannot be injected (NOTIF_ADDFD refuses it) and grants no access by
+  // itself: every use of it — a reopen through /proc/self/fd, a *at() call relative to it, an
+  // fexecve — is mediated again on the object it really holds.
+  if ((exists && S_ISFIFO(st.st_mode)) || (flags & O_PATH)) {
     out_.reply.kind = Reply::Kind::kContinue;
     return;
   }

@@ -138,7 +138,9 @@ class NotifySupervisor final : public Supervisor {
         break;
     }
     if (!sent && sent.error().sys_errno != ENOENT) {
+      // The agent must never wait forever on an answer that failed to go out.
       spdlog::debug("answering notification {}: {}", request.id, sent.error().Describe());
+      channel_.Fail(request.id, sent.error().sys_errno ? sent.error().sys_errno : EIO);
     }
   }
 
