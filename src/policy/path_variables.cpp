@@ -33,9 +33,49 @@ SplitPath SplitLeadingVariable(std::string_view path) {
   return {path.substr(0, close + 1), path.substr(close + 1)};
 }
 
-}  // namespace
+// A variable's value inside a pattern stands for itself: each glob character becomes a class
+// holding just it.
+std::string EscapeGlob(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[') {
+      out += '[';
+      out += c;
+      out += ']';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
-std::optional<std::string> PathSyntaxProblem(std::string_view path) {
+// Which of the two path syntaxes a check is for.
+enum class PathKind { kPlain, kPattern };
+
+bool IsGlobSegment(std::string_view segment) {
+  return segment.find_first_of("*?[") != std::string_view::npos;
+}
+
+// Whether `path` starts with the segment "**".
+bool StartsWithAnyDirectory(std::string_view path) {
+  return path.starts_with("**") && (path.size() == 2 || path[2] == '/');
+}
+
+// A ".." lexical normalisation would apply to a segment that is a pattern, not a name.
+bool HasParentAfterGlob(std::string_view rest) {
+  bool glob_seen = false;
+  size_t start = 0;
+  while (start <= rest.size()) {
+    const size_t slash = std::min(rest.find('/', start), rest.size());
+    const std::string_view segment = rest.substr(start, slash - start);
+    if (segment == ".." && glob_seen) return true;
+    glob_seen = glob_seen || IsGlobSegment(segment);
+    start = slash + 1;
+  }
+  return false;
+}
+
+std::optional<std::string> SyntaxProblem(std::string_view path, PathKind kind) {
   if (path.empty()) return "is empty";
   if (path.size() >= PATH_MAX) {
     return "is " + std::to_string(path.size()) + " bytes long; the limit is " +
@@ -72,25 +112,34 @@ std::optional<std::string> PathSyntaxProblem(std::string_view path) {
     if (!split.rest.empty() && split.rest.front() != '/') {
       return "continues '" + std::string(split.variable) + "' without a '/'";
     }
-  } else if (path.front() != '/') {
+  } else if (kind == PathKind::kPlain && path.front() != '/') {
     return "is relative; a path must be absolute or start with one of " + KnownVariables();
+  } else if (kind == PathKind::kPattern && path.front() != '/' &&
+             !StartsWithAnyDirectory(path)) {
+    std::string problem = "is relative; a pattern must be absolute, start with one of " +
+                          KnownVariables() + ", or start with '**/'";
+    if (path.front() == '*' || path.front() == '?' || path.front() == '[') {
+      problem += " (" + QuoteForDisplay("**/" + std::string(path)) + " matches at any depth)";
+    }
+    return problem;
   }
   if (split.rest.find_first_of("{}") != std::string_view::npos) {
     return "has '{' or '}' after its start; a variable may only begin a path";
   }
-  if (split.rest.find_first_of("*?[") != std::string_view::npos) {
+  if (kind == PathKind::kPlain && IsGlobSegment(split.rest)) {
     return "contains a glob character; filesystem paths are plain paths, not patterns";
+  }
+  if (kind == PathKind::kPattern && HasParentAfterGlob(split.rest)) {
+    return "has '..' after a segment with glob characters; '..' may only follow plain names";
   }
   return std::nullopt;
 }
 
-}  // namespace detail
-
-Result<std::string> ExpandPath(std::string_view path, const PathVariables& vars) {
-  if (auto problem = detail::PathSyntaxProblem(path)) {
-    return Fail("path " + QuoteForDisplay(path) + " " + *problem);
-  }
-  const detail::SplitPath split = detail::SplitLeadingVariable(path);
+// Checks `path`, expands its leading variable (taken literally in a pattern) and normalises it.
+Result<std::string> Expand(std::string_view path, const PathVariables& vars, PathKind kind,
+                           const std::string& subject) {
+  if (auto problem = SyntaxProblem(path, kind)) return Fail(subject + " " + *problem);
+  const SplitPath split = SplitLeadingVariable(path);
   std::string base;
   if (!split.variable.empty()) {
     if (split.variable == "{project}") base = vars.project;
@@ -98,17 +147,38 @@ Result<std::string> ExpandPath(std::string_view path, const PathVariables& vars)
     if (split.variable == "{cwd}") base = vars.cwd;
     if (split.variable == "{tmp}") base = vars.tmp;
     if (base.empty() || base.front() != '/') {
-      return Fail("path " + QuoteForDisplay(path) + ": " + std::string(split.variable) +
-                  " has no absolute value (" + QuoteForDisplay(base) + ")");
+      return Fail(subject + ": " + std::string(split.variable) + " has no absolute value (" +
+                  QuoteForDisplay(base) + ")");
     }
+    if (kind == PathKind::kPattern) base = EscapeGlob(base);
   }
   std::string expanded = NormalizePath(base + std::string(split.rest));
   if (expanded.size() >= PATH_MAX) {
-    return Fail("path " + QuoteForDisplay(path) + " expands to " +
-                std::to_string(expanded.size()) + " bytes; the limit is " +
-                std::to_string(PATH_MAX - 1));
+    return Fail(subject + " expands to " + std::to_string(expanded.size()) +
+                " bytes; the limit is " + std::to_string(PATH_MAX - 1));
   }
   return expanded;
+}
+
+}  // namespace
+
+std::optional<std::string> PathSyntaxProblem(std::string_view path) {
+  return SyntaxProblem(path, PathKind::kPlain);
+}
+
+std::optional<std::string> PatternSyntaxProblem(std::string_view pattern) {
+  return SyntaxProblem(pattern, PathKind::kPattern);
+}
+
+Result<std::string> ExpandPattern(std::string_view pattern, const PathVariables& vars,
+                                  std::string_view subject) {
+  return Expand(pattern, vars, PathKind::kPattern, std::string(subject));
+}
+
+}  // namespace detail
+
+Result<std::string> ExpandPath(std::string_view path, const PathVariables& vars) {
+  return detail::Expand(path, vars, detail::PathKind::kPlain, "path " + QuoteForDisplay(path));
 }
 
 std::string FindProjectDirectory(const std::string& cwd) {

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -25,6 +26,7 @@ struct ProfileLayer {
   std::optional<std::string> description;
   SessionLayer session;
   FilesystemSettings filesystem;  // this file's own entries
+  std::vector<RuleSpec> rules;     // this file's own, in file order
 };
 
 // Each Parse* reads the section's value in one file into its layer; Merge* applies a layer on
@@ -39,5 +41,12 @@ Result<void> ParseFilesystemSection(const toml::node& node, const ProfileSource&
                                     FilesystemSettings& layer);
 void MergeFilesystem(const FilesystemSettings& layer, FilesystemSettings& settings);
 void RenderFilesystem(const FilesystemSettings& settings, toml::table& root);
+
+// [[rule]]: every rule checked, its patterns compiled once to find bad globs and regexes. Merging
+// puts the extending layer's rules before those it extends; an id used twice is an error.
+Result<void> ParseRuleSection(const toml::node& node, const ProfileSource& source,
+                              std::vector<RuleSpec>& layer);
+Result<void> MergeRules(const std::vector<RuleSpec>& layer, std::vector<RuleSpec>& rules);
+void RenderRules(const std::vector<RuleSpec>& rules, toml::table& root);
 
 }  // namespace aarm::policy::detail

@@ -20,10 +20,7 @@ namespace {
 
 Error LocatedError(const std::string& path, const toml::source_position& where,
                    std::string_view what) {
-  // Nodes made by the loader itself carry no position; the top of the file is the honest answer.
-  const auto line = where.line == 0 ? 1 : where.line;
-  const auto column = where.column == 0 ? 1 : where.column;
-  return Error{fmt::format("{}:{}:{}: {}", EscapeForDisplay(path), line, column, what)};
+  return ErrorAt(SourceLocation{path, where.line, where.column}, what);
 }
 
 Error TooLarge(const std::string& path, uint64_t size) {
@@ -55,6 +52,8 @@ std::string EscapeParserMessage(std::string_view description) {
   return out + EscapeForDisplay(description.substr(start));
 }
 
+}  // namespace
+
 std::string_view TypeName(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::table: return "a table";
@@ -70,6 +69,8 @@ std::string_view TypeName(const toml::node& node) {
   }
   return "nothing";
 }
+
+namespace {
 
 Error WrongType(const toml::node& node, std::string_view name, std::string_view expected,
                 const ProfileSource& source) {
@@ -88,7 +89,7 @@ std::string JoinQuoted(std::span<const std::string_view> list) {
 
 // How a planned key reads in a message: as the section header the user wrote, or its name.
 std::string PlannedKeyName(std::string_view qualified, const toml::node& value) {
-  if (value.is_table()) return fmt::format("[{}]", qualified);
+  if (value.is_table() && !value.as_table()->is_inline()) return fmt::format("[{}]", qualified);
   if (value.is_array_of_tables()) return fmt::format("[[{}]]", qualified);
   return fmt::format("'{}'", qualified);
 }
@@ -149,6 +150,14 @@ Error ProfileSource::At(const toml::node& node, std::string_view what) const {
   return LocatedError(path_, node.source().begin, what);
 }
 
+SourceLocation ProfileSource::Location(const toml::node& node) const {
+  return SourceLocation{path_, node.source().begin.line, node.source().begin.column};
+}
+
+Error ErrorAt(const SourceLocation& where, std::string_view what) {
+  return Error{fmt::format("{}: {}", FormatLocation(where), what)};
+}
+
 std::string NotSupportedYet(std::string_view what) {
   return fmt::format("{} is not supported by this version of aarm yet", what);
 }
@@ -182,9 +191,13 @@ Result<void> CheckKeys(const toml::table& table, const TableSchema& schema,
       return tl::unexpected(
           source.At(entry.where, NotSupportedYet(PlannedKeyName(qualified, *entry.value))));
     }
-    std::string what = "unknown key " + QuoteForDisplay(name) +
-                       (schema.name.empty() ? std::string(" at the top level")
-                                            : fmt::format(" in [{}]", schema.name));
+    std::string what = "unknown key " + QuoteForDisplay(name);
+    if (schema.name.empty()) {
+      what += " at the top level";
+    } else {
+      what += schema.array_element ? fmt::format(" in [[{}]]", schema.name)
+                                   : fmt::format(" in [{}]", schema.name);
+    }
     if (auto near = NearestKey(name, known)) {
       what += fmt::format("; did you mean '{}'?", *near);
     } else {
@@ -272,3 +285,13 @@ Result<std::vector<std::string>> ReadPathList(const toml::node& node, std::strin
 }
 
 }  // namespace aarm::policy::detail
+
+namespace aarm::policy {
+
+std::string FormatLocation(const SourceLocation& where) {
+  // Nodes made by the loader itself carry no position; the top of the file is the honest answer.
+  return fmt::format("{}:{}:{}", EscapeForDisplay(where.file), where.line == 0 ? 1 : where.line,
+                     where.column == 0 ? 1 : where.column);
+}
+
+}  // namespace aarm::policy

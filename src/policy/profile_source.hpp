@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "aarm/base/error.hpp"
+#include "aarm/policy/profile.hpp"
 
 namespace aarm::policy::detail {
 
@@ -49,6 +50,8 @@ class ProfileSource {
 
   Error At(const toml::source_position& where, std::string_view what) const;
   Error At(const toml::node& node, std::string_view what) const;
+  // Where `node` begins, for errors found after loading.
+  SourceLocation Location(const toml::node& node) const;
 
  private:
   ProfileSource(std::string path, FileIdentity identity, toml::table root)
@@ -65,6 +68,7 @@ struct TableSchema {
   std::string_view name;  // "session" for [session]; empty for the top level
   std::span<const std::string_view> supported;
   std::span<const std::string_view> planned;
+  bool array_element = false;  // the table is one of [[name]]
 };
 
 // The first key of `table`, in file order, that `schema` does not support, as an error suggesting
@@ -92,5 +96,11 @@ Result<std::vector<std::string>> ReadPathList(const toml::node& node, std::strin
 
 // "this version of aarm does not support X yet" — the one wording for every planned feature.
 std::string NotSupportedYet(std::string_view what);
+
+// "FILE:LINE:COL: what", for a place remembered after loading.
+Error ErrorAt(const SourceLocation& where, std::string_view what);
+
+// "a string", "an integer", ... for "must be X, not Y" messages.
+std::string_view TypeName(const toml::node& node);
 
 }  // namespace aarm::policy::detail

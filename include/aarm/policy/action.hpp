@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,15 @@ enum class ActionKind {
 // "process.exec", "file.read", ...
 std::string_view ActionKindName(ActionKind kind);
 std::optional<ActionKind> ParseActionKind(std::string_view name);
+
+// Every kind, in declaration order.
+std::span<const ActionKind> AllActionKinds();
+
+// The value of an open(2) flag by its name ("O_WRONLY", "O_CREAT", ...); "O_RDONLY" is 0, the
+// read-only access mode.
+std::optional<uint32_t> OpenFlagValue(std::string_view name);
+// The names OpenFlagValue knows, in the order of open(2).
+std::span<const std::string_view> OpenFlagNames();
 
 struct ActingProcess {
   pid_t pid = 0;             // as the supervisor sees it

@@ -2,11 +2,13 @@
 // (see man/aarm-profile.5); toml++ never leaves src/policy/.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "aarm/base/error.hpp"
+#include "aarm/policy/action.hpp"
 
 namespace aarm::policy {
 
@@ -30,6 +32,46 @@ struct FilesystemSettings {
   std::vector<std::string> readonly;
 };
 
+// Where something was written in a profile file, for errors found after loading.
+struct SourceLocation {
+  std::string file;   // absolute path
+  uint32_t line = 0;  // 1-based; 0 when unknown
+  uint32_t column = 0;
+};
+
+// "FILE:LINE:COL", the file name escaped for display.
+std::string FormatLocation(const SourceLocation& where);
+
+// One pattern of a rule's `match`, as written (variables not yet expanded).
+struct RulePattern {
+  std::string text;
+  SourceLocation where;
+};
+
+// A rule's `match`; a key left out (an empty list) places no condition. Every key given must
+// hold. See docs/profiles.md for the pattern syntax.
+struct RuleMatch {
+  std::vector<RulePattern> path;   // any of them matches the path (either side of rename/link)
+  std::vector<RulePattern> from;   // any of them matches the path (rename/link)
+  std::vector<RulePattern> to;     // any of them matches `to` (rename/link)
+  std::vector<RulePattern> argv;   // element-wise: globs, "re:REGEX", "**" (process.exec)
+  std::vector<std::string> flags;  // open flag names, all present (file.read/write/create)
+};
+
+enum class RuleDecision { kAllow, kDeny, kForbid };
+
+// "allow", "deny", "forbid".
+std::string_view RuleDecisionName(RuleDecision decision);
+
+struct RuleSpec {
+  std::string id;                // unique within the effective profile
+  std::vector<ActionKind> on;    // "file.*" written in the profile is stored as every file kind
+  RuleMatch match;
+  RuleDecision decision = RuleDecision::kDeny;
+  std::string reason;            // empty when the profile gives none
+  SourceLocation where;          // the rule's [[rule]] header
+};
+
 struct Profile {
   int version = 1;
   std::string name;         // shipped name ("default") or the path the user gave
@@ -38,6 +80,9 @@ struct Profile {
   std::vector<std::string> files;  // every file that went into it, own first, then extended ones
   SessionSettings session;
   FilesystemSettings filesystem;
+  // In order of precedence: the profile's own rules as written, then those of the profile it
+  // extends (recursively).
+  std::vector<RuleSpec> rules;
   // The effective profile after `extends`, rendered as TOML. Receipts record it and its SHA-256
   // as the agent's privilege scope; `aarm profile check` prints it.
   std::string effective_toml;

@@ -1,0 +1,84 @@
+#include "aarm/policy/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "aarm/base/paths.hpp"
+#include "compiled_rule.hpp"
+
+namespace aarm::policy {
+
+struct Engine::Compiled {
+  std::vector<detail::CompiledRule> forbid;  // checked first, in order
+  std::vector<detail::CompiledRule> others;  // then these, in order
+  Verdict default_verdict = Verdict::kDeny;
+};
+
+namespace {
+
+// The supervisor hands over resolved absolute paths; normalising again makes a rule's view of a
+// path independent of how it was spelt. Anything not absolute is left alone and matches no
+// pattern.
+std::string Normalized(const std::string& path) {
+  return !path.empty() && path.front() == '/' ? NormalizePath(path) : path;
+}
+
+std::string ReasonFor(const detail::CompiledRule& rule, bool doubted) {
+  std::string reason = rule.Reason();
+  if (reason.empty()) {
+    std::string_view verb = "denied";
+    if (rule.Decision() == RuleDecision::kAllow) verb = "allowed";
+    if (rule.Decision() == RuleDecision::kForbid) verb = "forbidden";
+    reason = fmt::format("{} by rule '{}'", verb, rule.Id());
+  }
+  if (doubted) {
+    reason += fmt::format(" (an argument longer than the {} bytes a regex examines counts as "
+                          "matching)",
+                          detail::kMaxRegexInput);
+  }
+  return reason;
+}
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<Compiled> compiled) : compiled_(std::move(compiled)) {}
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+Engine::~Engine() = default;
+
+Result<Engine> Engine::Compile(const Profile& profile, const PathVariables& variables) {
+  auto compiled = std::make_unique<Compiled>();
+  compiled->default_verdict = profile.session.default_decision == DefaultDecision::kAllow
+                                  ? Verdict::kAllow
+                                  : Verdict::kDeny;
+  for (const RuleSpec& spec : profile.rules) {
+    auto rule = detail::CompiledRule::Compile(spec, variables);
+    if (!rule) return tl::unexpected(rule.error());
+    (spec.decision == RuleDecision::kForbid ? compiled->forbid : compiled->others)
+        .push_back(std::move(*rule));
+  }
+  return Engine(std::move(compiled));
+}
+
+Decision Engine::Decide(const Action& action) const {
+  const std::string path = Normalized(action.path);
+  const std::string to = Normalized(action.to);
+  for (const detail::CompiledRule& rule : compiled_->forbid) {
+    bool doubted = false;
+    if (rule.Matches(action, path, to, doubted)) {
+      return Decision{Verdict::kDeny, true, rule.Id(), ReasonFor(rule, doubted)};
+    }
+  }
+  for (const detail::CompiledRule& rule : compiled_->others) {
+    bool doubted = false;
+    if (rule.Matches(action, path, to, doubted)) {
+      const Verdict verdict =
+          rule.Decision() == RuleDecision::kAllow ? Verdict::kAllow : Verdict::kDeny;
+      return Decision{verdict, false, rule.Id(), ReasonFor(rule, doubted)};
+    }
+  }
+  return Decision{compiled_->default_verdict, false, "", "session default"};
+}
+
+}  // namespace aarm::policy

@@ -1,0 +1,218 @@
+#include "glob.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "aarm/policy/display_text.hpp"
+#include "utf8.hpp"
+
+namespace aarm::policy::detail {
+namespace {
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+// Bytes that are not UTF-8 become characters of their own, in the surrogate range no valid
+// UTF-8 decodes to: they match `?` and `*`, and equal only the same byte in a pattern.
+constexpr uint32_t kInvalidByteBase = 0xDC00;
+
+struct Char {
+  uint32_t cp;
+  size_t length;
+};
+
+Char CharAt(std::string_view text, size_t at) {
+  uint32_t cp = 0;
+  const size_t length = DecodeUtf8(text.substr(at), cp);
+  if (length == 0) return {kInvalidByteBase + static_cast<uint8_t>(text[at]), 1};
+  return {cp, length};
+}
+
+std::string Shown(std::string_view text) { return QuoteForDisplay(text); }
+
+}  // namespace
+
+bool GlobUnits::CharClass::Contains(uint32_t cp) const {
+  const bool member = std::any_of(ranges.begin(), ranges.end(), [cp](const auto& range) {
+    return cp >= range.first && cp <= range.second;
+  });
+  return member != negated;
+}
+
+bool GlobUnits::TokenMatches(const Token& token, uint32_t cp) const {
+  switch (token.kind) {
+    case TokenKind::kLiteral: return token.value == cp;
+    case TokenKind::kAnyChar: return true;
+    case TokenKind::kClass: return classes_[token.value].Contains(cp);
+    case TokenKind::kStar: break;
+  }
+  return false;
+}
+
+Result<GlobUnits::Unit> GlobUnits::Add(std::string_view text) {
+  Unit unit{static_cast<uint32_t>(tokens_.size()), 0};
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '*') {
+      // A run of stars is one star: matching then stays linear in the text per backtrack.
+      if (tokens_.size() == unit.first || tokens_.back().kind != TokenKind::kStar) {
+        tokens_.push_back({TokenKind::kStar, 0});
+      }
+      ++i;
+    } else if (c == '?') {
+      tokens_.push_back({TokenKind::kAnyChar, 0});
+      ++i;
+    } else if (c == '[') {
+      CharClass cls;
+      size_t j = i + 1;
+      if (j < text.size() && (text[j] == '!' || text[j] == '^')) {
+        cls.negated = true;
+        ++j;
+      }
+      bool closed = false;
+      bool first = true;
+      while (j < text.size()) {
+        if (text[j] == ']' && !first) {
+          closed = true;
+          ++j;
+          break;
+        }
+        first = false;
+        const Char low = CharAt(text, j);
+        j += low.length;
+        if (j + 1 < text.size() && text[j] == '-' && text[j + 1] != ']') {
+          const Char high = CharAt(text, j + 1);
+          if (high.cp < low.cp) {
+            return Fail(fmt::format("has the reversed range {} in a class",
+                                    Shown(text.substr(j - low.length, low.length + 1 + high.length))));
+          }
+          cls.ranges.emplace_back(low.cp, high.cp);
+          j += 1 + high.length;
+        } else {
+          cls.ranges.emplace_back(low.cp, low.cp);
+        }
+      }
+      if (!closed) return Fail("has a '[' that is never closed");
+      tokens_.push_back({TokenKind::kClass, static_cast<uint32_t>(classes_.size())});
+      classes_.push_back(std::move(cls));
+      i = j;
+    } else {
+      const Char literal = CharAt(text, i);
+      tokens_.push_back({TokenKind::kLiteral, literal.cp});
+      i += literal.length;
+    }
+  }
+  unit.count = static_cast<uint32_t>(tokens_.size()) - unit.first;
+  return unit;
+}
+
+bool GlobUnits::Matches(const Unit& unit, std::string_view text) const {
+  const Token* tokens = tokens_.data() + unit.first;
+  const size_t count = unit.count;
+  size_t p = 0;
+  size_t t = 0;
+  size_t star_p = kNone;  // the last star seen, and where its match ends so far
+  size_t star_t = 0;
+  while (t < text.size()) {
+    if (p < count && tokens[p].kind == TokenKind::kStar) {
+      star_p = p++;
+      star_t = t;
+      continue;
+    }
+    if (p < count) {
+      const Char c = CharAt(text, t);
+      if (TokenMatches(tokens[p], c.cp)) {
+        ++p;
+        t += c.length;
+        continue;
+      }
+    }
+    if (star_p == kNone) return false;
+    // The last star takes one more character and the rest of the pattern starts over after it;
+    // an earlier star never needs to take more (each token after it matches one character).
+    p = star_p + 1;
+    star_t += CharAt(text, star_t).length;
+    t = star_t;
+  }
+  while (p < count && tokens[p].kind == TokenKind::kStar) ++p;
+  return p == count;
+}
+
+Result<PathGlob> PathGlob::Compile(std::string_view pattern) {
+  if (pattern.empty() || pattern.front() != '/') return Fail("is not an absolute path");
+  PathGlob glob;
+  const std::string_view rest = pattern.substr(1);
+  size_t start = 0;
+  while (!rest.empty() && start <= rest.size()) {
+    const size_t slash = std::min(rest.find('/', start), rest.size());
+    const std::string_view segment = rest.substr(start, slash - start);
+    start = slash + 1;
+    if (segment == "**") {
+      // Consecutive `**` segments mean no more than one.
+      if (glob.segments_.empty() || !glob.segments_.back().any_depth) {
+        glob.segments_.push_back({true, {}});
+      }
+      continue;
+    }
+    if (segment.find("**") != std::string_view::npos) {
+      return Fail(fmt::format("has '**' inside the segment {}; '**' stands alone between "
+                              "slashes ('dir/**/name'), '*' matches within a segment",
+                              Shown(segment)));
+    }
+    auto unit = glob.units_.Add(segment);
+    if (!unit) return tl::unexpected(unit.error());
+    glob.segments_.push_back({false, *unit});
+  }
+  return glob;
+}
+
+bool PathGlob::Matches(std::string_view path) const {
+  if (path.empty() || path.front() != '/') return false;
+  const std::string_view rest = path.substr(1);
+  // Segments of `path` are visited by the offset where each starts; kNone is past the last.
+  auto next = [rest](size_t at) {
+    const size_t slash = rest.find('/', at);
+    return slash == std::string_view::npos ? kNone : slash + 1;
+  };
+  auto segment = [rest](size_t at) {
+    const size_t slash = std::min(rest.find('/', at), rest.size());
+    return rest.substr(at, slash - at);
+  };
+  const size_t count = segments_.size();
+  size_t p = 0;
+  size_t t = rest.empty() ? kNone : 0;
+  size_t star_p = kNone;
+  size_t star_t = 0;
+  // The same greedy walk as within a unit, with segments for characters and `**` for the star.
+  while (t != kNone) {
+    if (p < count && segments_[p].any_depth) {
+      star_p = p++;
+      star_t = t;
+      continue;
+    }
+    if (p < count && units_.Matches(segments_[p].unit, segment(t))) {
+      ++p;
+      t = next(t);
+      continue;
+    }
+    if (star_p == kNone) return false;
+    p = star_p + 1;
+    star_t = next(star_t);
+    t = star_t;
+  }
+  while (p < count && segments_[p].any_depth) ++p;
+  return p == count;
+}
+
+Result<TextGlob> TextGlob::Compile(std::string_view pattern) {
+  TextGlob glob;
+  auto unit = glob.units_.Add(pattern);
+  if (!unit) return tl::unexpected(unit.error());
+  glob.unit_ = *unit;
+  return glob;
+}
+
+}  // namespace aarm::policy::detail
