@@ -23,15 +23,18 @@ std::string_view Basename(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+// libstdc++ reports a repetition of nothing ("*a") as unbalanced parentheses, and an unknown
+// "[[:name:]]" as a collating error: the wording covers what the codes are used for.
 std::string_view RegexProblem(std::regex_constants::error_type code) {
   namespace rc = std::regex_constants;
   switch (code) {
-    case rc::error_collate: return "an invalid collating element name";
-    case rc::error_ctype: return "an invalid character class name";
+    case rc::error_collate:
+    case rc::error_ctype: return "an unknown character class or collating element";
     case rc::error_escape: return "an invalid escape or a trailing backslash";
     case rc::error_backref: return "a back reference to a group that does not exist";
     case rc::error_brack: return "a '[' that is never closed";
-    case rc::error_paren: return "unbalanced parentheses";
+    case rc::error_paren:
+      return "unbalanced parentheses, or a repetition ('*', '+', '?') with nothing to repeat";
     case rc::error_brace: return "a '{' that is never closed";
     case rc::error_badbrace: return "an invalid count between '{' and '}'";
     case rc::error_range: return "an invalid character range";
@@ -69,6 +72,7 @@ Result<PathPattern> PathPattern::Compile(std::string_view text, const PathVariab
   if (glob.starts_with('!')) {
     pattern.negated_ = true;
     glob.remove_prefix(1);
+    if (glob.empty()) return Fail(fmt::format("{} has nothing after its '!'", subject));
   }
   if (auto problem = PatternSyntaxProblem(glob)) {
     return Fail(fmt::format("{} {}", subject, *problem));

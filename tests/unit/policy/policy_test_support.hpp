@@ -3,11 +3,15 @@
 
 #include <stdlib.h>
 
+#include <catch2/catch.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "aarm/policy/profile.hpp"
 
 namespace aarm::policy::testing {
 
@@ -21,6 +25,11 @@ inline std::string ShippedDir() { return (SourceRoot() / "profiles").string(); }
 // tests/profiles/loader: hand-written fixtures for the loader.
 inline std::string FixtureDir() { return (SourceRoot() / "tests" / "profiles" / "loader").string(); }
 inline std::string Fixture(std::string_view name) { return FixtureDir() + "/" + std::string(name); }
+
+// tests/profiles/rules: fixtures with [[rule]]s.
+inline std::string RulesFixture(std::string_view name) {
+  return (SourceRoot() / "tests" / "profiles" / "rules" / name).string();
+}
 
 // A fresh directory, removed with everything in it when the test ends.
 class TempDir {
@@ -52,5 +61,25 @@ class TempDir {
  private:
   std::string path_;
 };
+
+inline bool IsOneSafeLine(const std::string& message) {
+  for (char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) return false;
+  }
+  return true;
+}
+
+// Loads `text` as p.toml in `dir` and returns the error with the file name replaced by "P".
+inline std::string ErrorFor(const TempDir& dir, const std::string& text) {
+  const std::string path = dir.Write("p.toml", text);
+  auto profile = LoadProfile(path, ShippedDir());
+  INFO(text);
+  REQUIRE_FALSE(profile.has_value());
+  const std::string& message = profile.error().message;
+  CHECK(IsOneSafeLine(message));
+  REQUIRE(message.rfind(path + ":", 0) == 0);
+  return "P" + message.substr(path.size());
+}
 
 }  // namespace aarm::policy::testing

@@ -11,31 +11,9 @@
 
 using aarm::policy::LoadProfile;
 using aarm::policy::testing::ShippedDir;
+using aarm::policy::testing::ErrorFor;
+using aarm::policy::testing::IsOneSafeLine;
 using aarm::policy::testing::TempDir;
-
-namespace {
-
-bool IsOneSafeLine(const std::string& message) {
-  for (char c : message) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7F) return false;
-  }
-  return true;
-}
-
-// Loads `text` as p.toml in `dir` and returns the error with the file name replaced by "P".
-std::string ErrorFor(const TempDir& dir, const std::string& text) {
-  const std::string path = dir.Write("p.toml", text);
-  auto profile = LoadProfile(path, ShippedDir());
-  INFO(text);
-  REQUIRE_FALSE(profile.has_value());
-  const std::string& message = profile.error().message;
-  CHECK(IsOneSafeLine(message));
-  REQUIRE(message.rfind(path + ":", 0) == 0);
-  return "P" + message.substr(path.size());
-}
-
-}  // namespace
 
 TEST_CASE("version is required and must be 1", "[policy]") {
   TempDir dir;
