@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -56,11 +57,23 @@ int main(int argc, char** argv) {
   app.add_flag("--audit", options.audit, "record would-be decisions, enforce only forbid rules");
   app.add_flag("-q,--quiet", options.quiet, "no denial lines on stderr");
   app.add_flag("-v,--verbose", verbose, "diagnostics on stderr");
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_flag("--version", show_version, "version and kernel features");
-  app.prefix_command();
+  // Options end at "--" (or, without it, at the first word that is not an option): what
+  // follows is COMMAND, never parsed here. An unknown option is a usage error, not a command.
+  int command_start = argc;
+  bool explicit_separator = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      command_start = i;
+      explicit_separator = true;
+      break;
+    }
+  }
+  if (!explicit_separator) app.prefix_command();
   try {
-    app.parse(argc, argv);
+    app.parse(command_start, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitAarmFailed;
@@ -69,9 +82,19 @@ int main(int argc, char** argv) {
     PrintVersion();
     return 0;
   }
-  options.command = app.remaining();
-  if (!options.command.empty() && options.command.front() == "--") {
-    options.command.erase(options.command.begin());
+  if (explicit_separator) {
+    if (!app.remaining().empty()) {
+      std::cerr << "aarm-run: unexpected argument before --: " << app.remaining().front() << "\n";
+      return kExitAarmFailed;
+    }
+    options.command.assign(argv + command_start + 1, argv + argc);
+  } else {
+    options.command = app.remaining();
+    if (!options.command.empty() && options.command.front().rfind("-", 0) == 0) {
+      std::cerr << "aarm-run: unknown option " << EscapeForTerminal(options.command.front())
+                << " (put COMMAND after --)\n";
+      return kExitAarmFailed;
+    }
   }
   if (options.command.empty()) {
     std::cerr << "aarm-run: no command given\n" << app.help();

@@ -1,6 +1,7 @@
 // The session, in the order of ARCHITECTURE.md: choose and load the profile, build the sandbox
 // from it, start the agent, pass signals on until it ends, and report how it ended.
 #include <poll.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,7 +19,12 @@
 #include "aarm/receipts/session_log.hpp"
 #include "aarm/receipts/signing_key.hpp"
 #include "aarm/run/run.hpp"
+#include "aarm/policy/engine.hpp"
 #include "aarm/sandbox/launcher.hpp"
+#include "aarm/supervisor/exec_guard.hpp"
+#include "aarm/supervisor/supervisor.hpp"
+#include "aarm/syscalls/mediated.hpp"
+#include "receipt_observer.hpp"
 #include "session_directory.hpp"
 #include "session_status.hpp"
 #include "signal_relay.hpp"
@@ -32,6 +38,9 @@ namespace {
 constexpr int kExitAarmFailed = 125;
 constexpr int kExitNotRunnable = 126;
 constexpr int kExitNotFound = 127;
+// Concurrent decisions: enough that a slow one (a big argv, a deep path) never stalls the
+// others on this 2-CPU class of machine, few enough to stay cheap.
+constexpr unsigned kMediationWorkers = 4;
 
 Outcome Failed(Error error, int status = kExitAarmFailed) {
   return Outcome{status, std::move(error)};
@@ -74,13 +83,43 @@ std::vector<std::string> CurrentEnvironment() {
 }
 
 // Passes signals on until the agent ends. A stop request stops the agent's group first, then
-// aarm-run itself, so the shell regains the terminal as it would without aarm-run.
-Result<sandbox::AgentExit> SuperviseUntilExit(sandbox::Sandbox& sandbox, SignalRelay& relay) {
-  pollfd fds[2] = {{sandbox.StatusFd(), POLLIN, 0}, {relay.Fd(), POLLIN, 0}};
+// aarm-run itself, so the shell regains the terminal as it would without aarm-run. A
+// supervisor failure (a receipt that could not be written) ends the session.
+Result<sandbox::AgentExit> SuperviseUntilExit(sandbox::Sandbox& sandbox, SignalRelay& relay,
+                                              const supervisor::Supervisor& mediation,
+                                              supervisor::ExecGuard& exec_guard,
+                                              const policy::Engine& engine,
+                                              supervisor::ActionObserver& observer, bool audit) {
+  pollfd fds[4] = {{sandbox.StatusFd(), POLLIN, 0},
+                   {relay.Fd(), POLLIN, 0},
+                   {mediation.FailureFd(), POLLIN, 0},
+                   {exec_guard.ReportFd(), POLLIN, 0}};
   for (;;) {
-    if (poll(fds, 2, -1) < 0) {
+    if (poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       return FailErrno("poll");
+    }
+    if (fds[3].revents & (POLLIN | POLLHUP)) {
+      if (auto killed = exec_guard.ReadReport()) {
+        // The program loaded was not the one decided at execve: the tracer killed it.
+        policy::Action action;
+        action.kind = policy::ActionKind::kProcessExec;
+        action.path = killed->program;
+        action.argv = {killed->program};
+        action.process.pid = killed->pid;
+        policy::Decision decision = engine.Decide(action);
+        bool enforced = !audit || decision.forbidden;
+        if (auto recorded = observer.OnDecided(action, decision, enforced, {false, EPERM});
+            !recorded) {
+          return Fail("the session was stopped: " + recorded.error().Describe());
+        }
+      } else {
+        fds[3].fd = -1;  // the tracer is gone with the tree
+      }
+    }
+    if (fds[2].revents & POLLIN) {
+      Error failure = mediation.Failure().value_or(Error{"mediation failed"});
+      return Fail("the session was stopped: " + failure.Describe());
     }
     if (fds[1].revents & POLLIN) {
       while (int sig = relay.Next()) {
@@ -106,7 +145,7 @@ Outcome Execute(const RunOptions& options) {
     return Failed(Error{"cannot determine the working directory", errno});
   }
   std::string cwd = cwd_buffer;
-  std::string project = FindProjectRoot(cwd);
+  std::string project = policy::FindProjectDirectory(cwd);
 
   auto shipped = ShippedProfileDir();
   if (!shipped) return Failed(shipped.error());
@@ -122,6 +161,11 @@ Outcome Execute(const RunOptions& options) {
                     options.passed_fds};
   auto spec = SpecFromProfile(*profile, variables, inputs);
   if (!spec) return Failed(spec.error());
+  auto engine = policy::Engine::Compile(*profile, variables);
+  if (!engine) return Failed(engine.error());
+  for (const auto& mediated : syscalls::MediatedSyscalls()) {
+    spec->notified_syscalls.push_back(mediated.nr);
+  }
 
   auto relay = SignalRelay::Install();
   if (!relay) return Failed(relay.error());
@@ -161,6 +205,16 @@ Outcome Execute(const RunOptions& options) {
                         started.error().Describe()});
   }
 
+  // What the supervisor creates for the agent gets the agent's umask, applied explicitly.
+  umask(0);
+  ReceiptObserver observer(*log, profile_record.sha256, options.quiet);
+  // The tracer is forked before the worker threads exist.
+  auto exec_guard = supervisor::ExecGuard::Start(sandbox->AgentPid(), *engine, options.audit);
+  if (!exec_guard) return Failed(exec_guard.error());
+  auto mediation = supervisor::Supervisor::Start(sandbox->TakeNotifyFd(), *engine, observer,
+                                                 {options.audit, kMediationWorkers});
+  if (!mediation) return Failed(mediation.error());
+
   SessionStatus status{who.session, receipts_path};
   sandbox::AgentExit exit;
   std::optional<Outcome> launch_failure;
@@ -168,10 +222,12 @@ Outcome Execute(const RunOptions& options) {
     launch_failure = FailedLaunch(started.error());
     exit.code = launch_failure->exit_status;
   } else {
-    auto ended = SuperviseUntilExit(*sandbox, *relay);
+    auto ended = SuperviseUntilExit(*sandbox, *relay, **mediation, *exec_guard, *engine, observer,
+                                    options.audit);
     if (!ended) return Failed(ended.error());
     exit = *ended;
   }
+  (*mediation)->Stop();
 
   receipts::ExitStatus recorded_exit;
   if (exit.signaled) {

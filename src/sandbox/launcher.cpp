@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "aarm/base/linux_api.hpp"
@@ -89,6 +90,17 @@ LaunchError DescribeStepFailure(const SetupMessage& message, const std::string& 
   }
   return SandboxError(std::string("sandbox set-up failed while ") + SetupStepName(message.step),
                       message.err, hint);
+}
+
+// The init has exactly one child before the agent runs anything: the agent.
+pid_t OnlyChildOf(pid_t init) {
+  std::string path = "/proc/" + std::to_string(init) + "/task/" + std::to_string(init) + "/children";
+  FILE* file = fopen(path.c_str(), "re");
+  if (file == nullptr) return -1;
+  long child = -1;
+  if (fscanf(file, "%ld", &child) != 1) child = -1;
+  fclose(file);
+  return static_cast<pid_t>(child);
 }
 
 void KillAndWait(pid_t pid, int pidfd) {
@@ -260,6 +272,11 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
         return tl::unexpected(SandboxError("the agent did not hand over its seccomp listener"));
       }
     }
+    sandbox.agent_pid_ = OnlyChildOf(pid);
+    if (sandbox.agent_pid_ <= 0) {
+      KillAndWait(pid, init_pidfd.Get());
+      return tl::unexpected(SandboxError("cannot find the agent process below the sandbox init"));
+    }
     sandbox.status_socket_ = std::move(supervisor_end);
     sandbox.init_pidfd_ = std::move(init_pidfd);
     sandbox.init_pid_ = pid;
@@ -341,6 +358,7 @@ Sandbox::Sandbox(Sandbox&& other) noexcept
       init_pidfd_(std::move(other.init_pidfd_)),
       init_pid_(std::exchange(other.init_pid_, -1)),
       notify_fd_(std::move(other.notify_fd_)),
+      agent_pid_(other.agent_pid_),
       reaped_(other.reaped_),
       command_(std::move(other.command_)),
       uses_namespaces_(other.uses_namespaces_),

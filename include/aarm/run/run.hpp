@@ -30,7 +30,4 @@ struct Outcome {
 
 Outcome Execute(const RunOptions& options);
 
-// The directory {project} stands for: the git top level containing `cwd`, else `cwd`.
-std::string FindProjectRoot(const std::string& cwd);
-
 }  // namespace aarm::run

@@ -75,6 +75,9 @@ class Sandbox {
   // mediation. The caller must serve it before Start(): the agent's execve is notified.
   UniqueFd TakeNotifyFd() { return std::move(notify_fd_); }
 
+  // The agent process as the supervisor's PID namespace numbers it (for ptrace).
+  pid_t AgentPid() const { return agent_pid_; }
+
   // Degradations the user must hear about (no namespaces, no Landlock, rights the kernel lacks).
   const std::vector<std::string>& Warnings() const { return warnings_; }
   int LandlockAbi() const { return landlock_abi_; }
@@ -88,6 +91,7 @@ class Sandbox {
   UniqueFd init_pidfd_;
   pid_t init_pid_ = -1;
   UniqueFd notify_fd_;
+  pid_t agent_pid_ = -1;
   bool reaped_ = false;
   std::string command_;
   bool uses_namespaces_ = true;

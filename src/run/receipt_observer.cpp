@@ -1,0 +1,81 @@
+#include "receipt_observer.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace aarm::run {
+namespace {
+
+std::string EscapeControl(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buffer[8];
+      snprintf(buffer, sizeof buffer, "\\x%02x", c);
+      out += buffer;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json ActionToJson(const policy::Action& action) {
+  nlohmann::json json = nlohmann::json::object();
+  json["kind"] = std::string(policy::ActionKindName(action.kind));
+  if (!action.path.empty()) json["path"] = action.path;
+  if (!action.to.empty()) json["to"] = action.to;
+  if (action.kind == policy::ActionKind::kProcessExec) {
+    json["argv"] = action.argv;
+    json["cwd"] = action.cwd;
+  }
+  if (action.open_flags != 0) json["flags"] = action.open_flags;
+  json["process"] = {{"pid", action.process.pid},
+                     {"exe", action.process.exe},
+                     {"ppids", action.process.ppids}};
+  return json;
+}
+
+std::string DescribeForTerminal(const policy::Action& action) {
+  std::string text = std::string(policy::ActionKindName(action.kind)) + " ";
+  if (action.kind == policy::ActionKind::kProcessExec) {
+    for (size_t i = 0; i < action.argv.size(); ++i) text += (i ? " " : "") + action.argv[i];
+    if (action.argv.empty()) text += action.path;
+  } else {
+    text += action.path;
+    if (!action.to.empty()) text += " -> " + action.to;
+  }
+  return EscapeControl(text);
+}
+
+Result<void> ReceiptObserver::OnDecided(const policy::Action& action,
+                                        const policy::Decision& decision, bool enforced,
+                                        const supervisor::ActionResult& result) {
+  bool denied = decision.verdict == policy::Verdict::kDeny;
+  nlohmann::json decision_json = {
+      {"verdict", denied ? "deny" : "allow"},
+      {"rule", decision.rule},
+      {"reason", decision.reason},
+      {"profile_sha256", profile_sha256_},
+      {"by", enforced ? "policy" : "audit"},
+  };
+  if (decision.forbidden) decision_json["forbidden"] = true;
+  nlohmann::json outcome = {{"ok", result.ok}};
+  if (!result.ok) outcome["errno"] = result.err;
+  auto recorded = log_.RecordAction(ActionToJson(action), nlohmann::json::object(),
+                                    std::move(decision_json), std::move(outcome));
+  if (!recorded) return tl::unexpected(recorded.error());
+  if (denied && !quiet_) {
+    std::string line = std::string(enforced ? "aarm: denied " : "aarm: audit: would deny ") +
+                       DescribeForTerminal(action) + " (rule: " +
+                       EscapeControl(decision.rule.empty() ? "session default" : decision.rule) +
+                       ")\n";
+    [[maybe_unused]] ssize_t n = write(STDERR_FILENO, line.data(), line.size());
+  }
+  return {};
+}
+
+}  // namespace aarm::run

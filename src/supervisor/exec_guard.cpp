@@ -1,0 +1,175 @@
+#include "aarm/supervisor/exec_guard.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <utility>
+
+#include "acting_process.hpp"
+
+namespace aarm::supervisor {
+namespace {
+
+// One report on the pipe: fixed size, so a read is always a whole report.
+struct Report {
+  pid_t pid;
+  char program[PATH_MAX];
+};
+
+std::string ReadLinkOf(pid_t pid, const char* what) {
+  char buffer[PATH_MAX];
+  ssize_t n = readlink(("/proc/" + std::to_string(pid) + "/" + what).c_str(), buffer,
+                       sizeof buffer - 1);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
+}
+
+std::vector<std::string> ReadCmdline(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> argv;
+  size_t start = 0;
+  while (start < all.size()) {
+    size_t end = all.find('\0', start);
+    if (end == std::string::npos) end = all.size();
+    argv.push_back(all.substr(start, end - start));
+    start = end + 1;
+  }
+  return argv;
+}
+
+bool IsDynamicLoader(const std::string& path) {
+  auto slash = path.rfind('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  return name.rfind("ld-linux", 0) == 0 || name.rfind("ld.so", 0) == 0 ||
+         name.rfind("ld64.so", 0) == 0;
+}
+
+// The program an exec really runs: the loaded binary, or — when the dynamic loader itself was
+// executed ("ld.so /path/prog") — the program it was asked to load.
+std::string ProgramOf(pid_t pid, const std::vector<std::string>& argv) {
+  std::string exe = ReadLinkOf(pid, "exe");
+  if (IsDynamicLoader(exe)) {
+    for (size_t i = 1; i < argv.size(); ++i) {
+      if (argv[i].rfind("--", 0) == 0) {
+        // ld.so options that take a value
+        if (argv[i] == "--library-path" || argv[i] == "--preload" || argv[i] == "--audit" ||
+            argv[i] == "--argv0" || argv[i] == "--inhibit-rpath") {
+          ++i;
+        }
+        continue;
+      }
+      return argv[i];
+    }
+  }
+  return exe;
+}
+
+// Decides one PTRACE_EVENT_EXEC; true when the process must die.
+bool ExecDenied(pid_t pid, const policy::Engine& engine, bool audit, std::string* program) {
+  policy::Action action;
+  action.kind = policy::ActionKind::kProcessExec;
+  action.argv = ReadCmdline(pid);
+  *program = ProgramOf(pid, action.argv);
+  action.path = *program;
+  action.cwd = ReadLinkOf(pid, "cwd");
+  action.process = DescribeActingProcess(pid);
+  policy::Decision decision = engine.Decide(action);
+  return decision.verdict == policy::Verdict::kDeny && (!audit || decision.forbidden);
+}
+
+[[noreturn]] void RunTracer(pid_t agent, const policy::Engine& engine, bool audit, int report_fd) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  constexpr long kOptions = PTRACE_O_EXITKILL | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
+                            PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+  char ok = ptrace(PTRACE_SEIZE, agent, nullptr, kOptions) == 0 ? 1 : 0;
+  if (write(report_fd, &ok, 1) != 1 || !ok) _exit(1);
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, __WALL);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      _exit(0);  // ECHILD: the whole tree is gone
+    }
+    if (!WIFSTOPPED(status)) continue;  // exited or killed
+    int event = status >> 16;
+    int sig = WSTOPSIG(status);
+    if (event == PTRACE_EVENT_EXEC) {
+      std::string program;
+      if (ExecDenied(pid, engine, audit, &program)) {
+        kill(pid, SIGKILL);
+        Report report{};
+        report.pid = pid;
+        strncpy(report.program, program.c_str(), sizeof report.program - 1);
+        [[maybe_unused]] ssize_t n = write(report_fd, &report, sizeof report);
+        continue;
+      }
+      ptrace(PTRACE_CONT, pid, nullptr, nullptr);
+    } else if (event == PTRACE_EVENT_STOP) {
+      if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+        ptrace(PTRACE_LISTEN, pid, nullptr, nullptr);  // a group-stop: stay stopped
+      } else {
+        ptrace(PTRACE_CONT, pid, nullptr, nullptr);  // a new tracee's first stop
+      }
+    } else if (event != 0) {
+      ptrace(PTRACE_CONT, pid, nullptr, nullptr);  // fork, vfork, clone events
+    } else {
+      // A signal on its way to the tracee: deliver it as if nobody were watching.
+      ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+    }
+  }
+}
+
+}  // namespace
+
+Result<ExecGuard> ExecGuard::Start(pid_t agent, const policy::Engine& engine, bool audit) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return FailErrno("pipe for the exec guard");
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
+  pid_t tracer = fork();
+  if (tracer < 0) return FailErrno("cannot start the exec guard");
+  if (tracer == 0) {
+    read_end.Reset();
+    RunTracer(agent, engine, audit, write_end.Get());
+  }
+  write_end.Reset();
+  ExecGuard guard;
+  guard.tracer_ = tracer;
+  guard.reports_ = std::move(read_end);
+  char ok = 0;
+  while (read(guard.reports_.Get(), &ok, 1) < 0 && errno == EINTR) {
+  }
+  if (!ok) return Fail("cannot trace the agent's execs (PTRACE_SEIZE refused)",
+                       "ptrace may be restricted here (kernel.yama.ptrace_scope = 3?)");
+  return guard;
+}
+
+std::optional<KilledExec> ExecGuard::ReadReport() {
+  Report report{};
+  ssize_t n;
+  while ((n = read(reports_.Get(), &report, sizeof report)) < 0 && errno == EINTR) {
+  }
+  if (n != sizeof report) return std::nullopt;
+  return KilledExec{report.pid, std::string(report.program, strnlen(report.program, sizeof report.program))};
+}
+
+ExecGuard::ExecGuard(ExecGuard&& other) noexcept
+    : reports_(std::move(other.reports_)), tracer_(std::exchange(other.tracer_, -1)) {}
+
+ExecGuard::~ExecGuard() {
+  if (tracer_ <= 0) return;
+  kill(tracer_, SIGKILL);
+  while (waitpid(tracer_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace aarm::supervisor
