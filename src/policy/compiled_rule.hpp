@@ -27,6 +27,7 @@ inline constexpr std::string_view kRegexPrefix = "re:";
 // regex; a rule that would need the answer is taken to match if it denies and not to match if
 // it allows.
 inline constexpr size_t kMaxRegexInput = 1024;
+// Compiling recurses over the expression too; no argument pattern needs to be longer.
 inline constexpr size_t kMaxRegexLength = 1024;
 
 // The keys of `match`, and which action kinds each applies to.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string_view>
 #include <vector>
 
 #include "aarm/base/paths.hpp"
@@ -17,11 +19,27 @@ struct Engine::Compiled {
 
 namespace {
 
-// The supervisor hands over resolved absolute paths; normalising again makes a rule's view of a
-// path independent of how it was spelt. Anything not absolute is left alone and matches no
-// pattern.
-std::string Normalized(const std::string& path) {
-  return !path.empty() && path.front() == '/' ? NormalizePath(path) : path;
+// Whether NormalizePath would change an absolute `path`: an empty segment ("//", a trailing
+// '/'), "." or "..".
+bool NeedsNormalizing(std::string_view path) {
+  if (path.size() <= 1) return false;
+  size_t start = 1;
+  while (start <= path.size()) {
+    const size_t slash = std::min(path.find('/', start), path.size());
+    const std::string_view segment = path.substr(start, slash - start);
+    if (segment.empty() || segment == "." || segment == "..") return true;
+    start = slash + 1;
+  }
+  return false;
+}
+
+// The supervisor hands over resolved absolute paths, normally normalised already (then no copy
+// is made); normalising makes a rule's view of a path independent of how it was spelt. Anything
+// not absolute is left alone and matches no pattern but negated ones.
+std::string_view Normalized(const std::string& path, std::string& storage) {
+  if (path.empty() || path.front() != '/' || !NeedsNormalizing(path)) return path;
+  storage = NormalizePath(path);
+  return storage;
 }
 
 std::string ReasonFor(const detail::CompiledRule& rule, bool doubted) {
@@ -62,8 +80,10 @@ Result<Engine> Engine::Compile(const Profile& profile, const PathVariables& vari
 }
 
 Decision Engine::Decide(const Action& action) const {
-  const std::string path = Normalized(action.path);
-  const std::string to = Normalized(action.to);
+  std::string path_storage;
+  std::string to_storage;
+  const std::string_view path = Normalized(action.path, path_storage);
+  const std::string_view to = Normalized(action.to, to_storage);
   for (const detail::CompiledRule& rule : compiled_->forbid) {
     bool doubted = false;
     if (rule.Matches(action, path, to, doubted)) {

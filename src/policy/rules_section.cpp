@@ -48,24 +48,15 @@ bool IsValidId(std::string_view id) {
   });
 }
 
-// A value written as one item or as a non-empty array of them; `expected` names the item
-// ("an action kind").
-Result<std::vector<const toml::node*>> ReadOneOrMany(const toml::node& node,
-                                                     std::string_view name,
-                                                     std::string_view expected,
-                                                     const ProfileSource& source) {
-  if (node.is_string()) return std::vector<const toml::node*>{&node};
-  const toml::array* array = node.as_array();
-  if (!array) {
-    return tl::unexpected(source.At(
-        node, fmt::format("{} must be {} or an array of them, not {}", name, expected,
-                          TypeName(node))));
-  }
-  if (array->empty()) {
-    return tl::unexpected(source.At(node, fmt::format("{} is an empty array", name)));
+// The entries of a non-empty array of strings.
+Result<std::vector<const toml::node*>> ReadStringEntries(const toml::array& array,
+                                                         std::string_view name,
+                                                         const ProfileSource& source) {
+  if (array.empty()) {
+    return tl::unexpected(source.At(array, fmt::format("{} is an empty array", name)));
   }
   std::vector<const toml::node*> items;
-  for (const toml::node& item : *array) {
+  for (const toml::node& item : array) {
     if (!item.is_string()) {
       return tl::unexpected(source.At(
           item, fmt::format("each entry of {} must be a string, not {}", name, TypeName(item))));
@@ -75,14 +66,24 @@ Result<std::vector<const toml::node*>> ReadOneOrMany(const toml::node& node,
   return items;
 }
 
+// A value written as one string or as a non-empty array of them; `expected` names the item
+// ("an action kind").
+Result<std::vector<const toml::node*>> ReadOneOrMany(const toml::node& node,
+                                                     std::string_view name,
+                                                     std::string_view expected,
+                                                     const ProfileSource& source) {
+  if (node.is_string()) return std::vector<const toml::node*>{&node};
+  if (const toml::array* array = node.as_array()) return ReadStringEntries(*array, name, source);
+  return tl::unexpected(source.At(node, fmt::format("{} must be {} or an array of them, not {}",
+                                                    name, expected, TypeName(node))));
+}
+
 // A non-empty array of strings.
 Result<std::vector<const toml::node*>> ReadStrings(const toml::node& node, std::string_view name,
                                                    const ProfileSource& source) {
-  if (!node.is_array()) {
-    return tl::unexpected(source.At(
-        node, fmt::format("{} must be an array of strings, not {}", name, TypeName(node))));
-  }
-  return ReadOneOrMany(node, name, "", source);
+  if (const toml::array* array = node.as_array()) return ReadStringEntries(*array, name, source);
+  return tl::unexpected(source.At(
+      node, fmt::format("{} must be an array of strings, not {}", name, TypeName(node))));
 }
 
 Result<std::vector<ActionKind>> ReadKinds(const toml::node& node, const ProfileSource& source) {
