@@ -212,7 +212,8 @@ Outcome Execute(const RunOptions& options) {
   auto exec_guard = supervisor::ExecGuard::Start(sandbox->AgentPid(), *engine, options.audit);
   if (!exec_guard) return Failed(exec_guard.error());
   auto mediation = supervisor::Supervisor::Start(sandbox->TakeNotifyFd(), *engine, observer,
-                                                 {options.audit, kMediationWorkers});
+                                                 {options.audit, kMediationWorkers,
+                                                  sandbox->UsesNamespaces() ? sandbox->AgentPid() : 0});
   if (!mediation) return Failed(mediation.error());
 
   SessionStatus status{who.session, receipts_path};

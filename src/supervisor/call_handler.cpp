@@ -35,8 +35,12 @@ int AsFd(uint64_t arg) { return static_cast<int>(static_cast<int32_t>(arg)); }
 class Call {
  public:
   Call(const seccomp_notif& request, const NotifyChannel& channel, const policy::Engine& engine,
-       bool audit)
-      : request_(request), channel_(channel), engine_(engine), audit_(audit) {}
+       bool audit, NamespaceOps* namespace_ops)
+      : request_(request),
+        channel_(channel),
+        engine_(engine),
+        audit_(audit),
+        namespace_ops_(namespace_ops) {}
 
   HandledCall Run(const syscalls::MediatedSyscall& entry);
 
@@ -133,6 +137,7 @@ class Call {
   const NotifyChannel& channel_;
   const policy::Engine& engine_;
   bool audit_;
+  NamespaceOps* namespace_ops_;
   std::optional<AgentView> view_;
   std::optional<policy::ActingProcess> process_;
   HandledCall out_;
@@ -399,6 +404,10 @@ void Call::Unlink(int dirfd, uint64_t path_address, int at_flags) {
   options.follow_last = false;
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileDelete, resolved->path)) return;
+  if (namespace_ops_) {
+    int err = namespace_ops_->Unlink(resolved->parent.Get(), resolved->name, at_flags);
+    return err ? ReplyError(err) : ReplyValue(0);
+  }
   ReplyFromLastCall(unlinkat(resolved->parent.Get(), resolved->name.c_str(), at_flags));
 }
 
@@ -443,6 +452,11 @@ void Call::Rename(int old_dirfd, uint64_t old_address, int new_dirfd, uint64_t n
   action.path = source->path;
   action.to = target->path;
   if (!Decide(std::move(action), EACCES)) return;
+  if (namespace_ops_) {
+    int err = namespace_ops_->Rename(source->parent.Get(), source->name, target->parent.Get(),
+                                     target->name, flags);
+    return err ? ReplyError(err) : ReplyValue(0);
+  }
   ReplyFromLastCall(static_cast<int>(syscall(SYS_renameat2, source->parent.Get(),
                                              source->name.c_str(), target->parent.Get(),
                                              target->name.c_str(), flags)));
@@ -544,7 +558,7 @@ void Call::Utimes(int dirfd, uint64_t path_address, std::optional<std::array<tim
 }  // namespace
 
 HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channel,
-                       const policy::Engine& engine, bool audit) {
+                       const policy::Engine& engine, bool audit, NamespaceOps* namespace_ops) {
   const auto* entry = syscalls::FindMediated(request.data.nr);
   if (entry == nullptr) {
     HandledCall call;
@@ -552,7 +566,7 @@ HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channe
     call.reply.err = ENOSYS;
     return call;
   }
-  Call call(request, channel, engine, audit);
+  Call call(request, channel, engine, audit, namespace_ops);
   return call.Run(*entry);
 }
 

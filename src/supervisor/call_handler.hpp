@@ -8,6 +8,7 @@
 #include "aarm/base/unique_fd.hpp"
 #include "aarm/policy/engine.hpp"
 #include "aarm/supervisor/supervisor.hpp"
+#include "namespace_ops.hpp"
 #include "notify_channel.hpp"
 
 namespace aarm::supervisor {
@@ -38,7 +39,9 @@ struct HandledCall {
 
 // Decides and, when allowed, performs the call on the agent's behalf. Returns nullopt-like
 // empty reply kind kError/ESRCH when the target vanished.
+// `namespace_ops`: where unlink, rmdir and rename run; null when the agent shares our mount
+// namespace.
 HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channel,
-                       const policy::Engine& engine, bool audit);
+                       const policy::Engine& engine, bool audit, NamespaceOps* namespace_ops);
 
 }  // namespace aarm::supervisor

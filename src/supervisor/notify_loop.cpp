@@ -48,6 +48,11 @@ class NotifySupervisor final : public Supervisor {
   ~NotifySupervisor() override { Stop(); }
 
   Result<void> Begin() {
+    if (options_.agent_in_namespaces > 0) {
+      auto ops = NamespaceOps::Start(options_.agent_in_namespaces);
+      if (!ops) return tl::unexpected(ops.error());
+      namespace_ops_.emplace(std::move(*ops));
+    }
     failure_fd_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!failure_fd_) return FailErrno("eventfd");
     struct sigaction action {};
@@ -108,7 +113,8 @@ class NotifySupervisor final : public Supervisor {
   }
 
   void Answer(const seccomp_notif& request) {
-    HandledCall call = HandleCall(request, channel_, engine_, options_.audit);
+    HandledCall call = HandleCall(request, channel_, engine_, options_.audit,
+                                  namespace_ops_ ? &*namespace_ops_ : nullptr);
     Reply& reply = call.reply;
     for (const auto& decided : call.actions) {
       auto observed = observer_.OnDecided(decided.action, decided.decision, decided.enforced,
@@ -157,6 +163,7 @@ class NotifySupervisor final : public Supervisor {
   const policy::Engine& engine_;
   ActionObserver& observer_;
   SupervisorOptions options_;
+  std::optional<NamespaceOps> namespace_ops_;
   UniqueFd failure_fd_;
   mutable std::mutex failure_mutex_;
   std::optional<Error> failure_;

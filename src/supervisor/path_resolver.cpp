@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <sstream>
@@ -51,6 +53,26 @@ bool IsMagicLink(const std::string& parent, const std::string& name) {
     return true;
   }
   return false;
+}
+
+// The kernel lets a process follow another's /proc magic links only if it could ptrace it. Every
+// agent process holds no capabilities; a process that holds some (the sandbox's init) is out of
+// the agent's reach, so its links are too.
+bool AgentMayFollowLinksOf(const AgentView& view, const std::string& proc_dir) {
+  auto parts = SplitComponents(proc_dir);
+  if (parts.size() < 2) return false;
+  const std::string& pid = parts[1];
+  if (pid == view.ns_tgid) return true;
+  int fd = openat(view.root.Get(), ("proc/" + pid + "/status").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buffer[4096];
+  ssize_t n = read(fd, buffer, sizeof buffer - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buffer[n] = '\0';
+  const char* caps = strstr(buffer, "CapPrm:");
+  if (caps == nullptr) return false;
+  return strtoull(caps + 7, nullptr, 16) == 0;
 }
 
 struct Walker {
@@ -173,6 +195,7 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
         if (options.no_magic_links || options.beneath || options.in_root) {
           return FailErrno("magic link", ELOOP);
         }
+        if (!AgentMayFollowLinksOf(view, walker.canonical)) return FailErrno(name, EACCES);
         auto target = ReadLink(walker.dir.Get(), name.c_str());
         if (!target) return tl::unexpected(target.error());
         if (!last) {

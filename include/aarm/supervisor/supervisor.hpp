@@ -33,6 +33,9 @@ class ActionObserver {
 struct SupervisorOptions {
   bool audit = false;      // enforce only forbid rules
   unsigned workers = 4;    // threads answering notifications concurrently
+  // The agent, when it lives in mount namespaces of its own: unlink, rmdir and rename are then
+  // performed inside them (see namespace_ops.hpp). 0: the agent shares ours.
+  pid_t agent_in_namespaces = 0;
 };
 
 class Supervisor {
