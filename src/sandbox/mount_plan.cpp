@@ -357,6 +357,21 @@ StepFailure BuildFilesystemView(const MountPlan& plan) {
   if (mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     return Failed(SetupStep::kMountProc);
   }
+  // SECURITY: writing most of /proc/sys takes uid 0 and no capability (the kernel checks the
+  // file's mode against the caller's uid), and the settings there are the host's:
+  // kernel.core_pattern makes the host's root run a program. An agent started by root is uid 0,
+  // so these entries are read-only in the view, as container runtimes make them.
+  static constexpr const char* kHostSettings[] = {"/sys", "/sysrq-trigger", "/irq", "/bus", "/fs"};
+  for (const char* entry : kHostSettings) {
+    char setting[PATH_MAX];
+    snprintf(setting, sizeof setting, "%s%s", path, entry);
+    struct stat st;
+    if (lstat(setting, &st) != 0) continue;  // not in this kernel
+    if (mount(setting, setting, nullptr, MS_BIND | MS_REC, nullptr) != 0 ||
+        SetMountAttributes(setting, kReadOnly) != 0) {
+      return Failed(SetupStep::kMountProc);
+    }
+  }
   if (auto failure = BuildDev(plan); failure.failed()) return failure;
 
   // pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only the
