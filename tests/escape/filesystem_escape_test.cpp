@@ -190,5 +190,24 @@ TEST_CASE("a carve-out and a hidden path named through a symlinked directory sti
   CHECK(ReadFileText(ws.Project(".git/hooks/pre-commit")) == "#!/bin/sh\nexit 0\n");
 }
 
+TEST_CASE("the host's kernel settings under /proc cannot be changed", "[escape][filesystem]") {
+  Workspace ws;
+  // uid 0 needs no capability to write most of these (the kernel checks the file mode against
+  // the uid): run as root, only the read-only view refuses. Opening for writing proves it
+  // without changing anything.
+  std::string refused = geteuid() == 0 ? "errno 30 EROFS" : "errno 13 EACCES";
+  for (const char* setting :
+       {"/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe", "/proc/sys/vm/drop_caches",
+        "/proc/sys/fs/file-max", "/proc/sys/net/ipv4/ip_forward", "/proc/irq/default_smp_affinity",
+        "/proc/sysrq-trigger"}) {
+    if (!PathExists(setting)) continue;  // not in this kernel
+    INFO(setting);
+    CHECK(ws.ProbeLine({"open-write", setting}) == refused);
+    CHECK(ws.ProbeLine({"child", "open-write", setting}) == refused);
+  }
+  // The agent's own process settings stay writable.
+  CHECK(ws.ProbeLine({"open-write", "/proc/self/oom_score_adj"}) == "ok opened");
+}
+
 }  // namespace
 }  // namespace aarm::testing

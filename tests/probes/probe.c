@@ -405,6 +405,12 @@ static int Dispatch(int argc, char** argv) {
   if (IS("read")) { NEED(1); return ReadFile(argv[1]); }
   if (IS("write")) { NEED(2); return WriteFile(argv[1], argv[2], O_CREAT | O_TRUNC); }
   if (IS("append")) { NEED(2); return WriteFile(argv[1], argv[2], O_APPEND); }
+  if (IS("open-write")) {  // opens for writing and writes nothing
+    NEED(1);
+    int fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) close(fd);
+    return Report(fd, "opened");
+  }
   if (IS("create")) { NEED(1); return WriteFile(argv[1], "", O_CREAT | O_EXCL); }
   if (IS("truncate")) { NEED(1); return Report(truncate(argv[1], 0), "truncated"); }
   if (IS("unlink")) { NEED(1); return Report(unlink(argv[1]), "unlinked"); }
