@@ -74,9 +74,6 @@ Result<PathPattern> PathPattern::Compile(std::string_view text, const PathVariab
     glob.remove_prefix(1);
     if (glob.empty()) return Fail(fmt::format("{} has nothing after its '!'", subject));
   }
-  if (auto problem = PatternSyntaxProblem(glob)) {
-    return Fail(fmt::format("{} {}", subject, *problem));
-  }
   auto expanded = ExpandPattern(glob, vars, subject);
   if (!expanded) return tl::unexpected(expanded.error());
   auto compiled = PathGlob::Compile(*expanded);

@@ -166,10 +166,6 @@ std::optional<std::string> PathSyntaxProblem(std::string_view path) {
   return SyntaxProblem(path, PathKind::kPlain);
 }
 
-std::optional<std::string> PatternSyntaxProblem(std::string_view pattern) {
-  return SyntaxProblem(pattern, PathKind::kPattern);
-}
-
 Result<std::string> ExpandPattern(std::string_view pattern, const PathVariables& vars,
                                   std::string_view subject) {
   return Expand(pattern, vars, PathKind::kPattern, std::string(subject));

@@ -20,16 +20,13 @@ inline constexpr std::array<std::string_view, 4> kPathVariables = {"{project}", 
 // PATH_MAX, free of control characters, and holds no braces or glob characters after that.
 std::optional<std::string> PathSyntaxProblem(std::string_view path);
 
-// PathSyntaxProblem for a rule's path pattern, its leading '!' taken off: glob characters are
-// allowed, a pattern may also start with "**" (any directory), and ".." may not follow a segment
-// with glob characters (it could not be resolved lexically). The glob syntax itself is checked
-// when the pattern is compiled.
-std::optional<std::string> PatternSyntaxProblem(std::string_view pattern);
-
-// ExpandPath for a pattern that PatternSyntaxProblem accepts: the variable's value is taken
-// literally (its '*', '?' and '[' written as "[*]", "[?]", "[[]"), the rest keeps its glob
-// syntax, and the result is normalised lexically ("**/x" becomes "/**/x"). Errors begin with
-// `subject` ("rule.match.path entry '{tmp}/x'").
+// ExpandPath for a rule's path pattern, its leading '!' taken off. The pattern is checked as
+// PathSyntaxProblem checks paths, except that glob characters are allowed, it may also start with
+// "**" (any directory), and ".." may not follow a segment with glob characters (it could not be
+// resolved lexically); the glob syntax itself is checked when the result is compiled. The
+// variable's value is taken literally (its '*', '?' and '[' written as "[*]", "[?]", "[[]"), and
+// the result is normalised lexically ("**/x" becomes "/**/x"). Errors begin with `subject`
+// ("rule.match.path entry '{tmp}/x'").
 Result<std::string> ExpandPattern(std::string_view pattern, const PathVariables& vars,
                                   std::string_view subject);
 
