@@ -32,23 +32,24 @@ using policy::ActionKind;
 using policy::EscapeForDisplay;
 using policy::QuoteForDisplay;
 
-constexpr int kOk = 0;
-constexpr int kCheckFailed = 1;
-constexpr int kUsageOrIo = 2;
-
-void PrintError(const std::string& message) {
-  fmt::print(stderr, "aarm: {}\n", message);
+// The shipped profiles' directory; nullopt, once the reason is printed, when it cannot be found.
+std::optional<std::string> LocateShippedProfiles() {
+  auto shipped_dir = ShippedProfileDir();
+  if (!shipped_dir) {
+    Error error = shipped_dir.error();
+    error.message = "cannot locate the shipped profiles: " + error.message;
+    PrintError(error);
+    return std::nullopt;
+  }
+  return std::move(*shipped_dir);
 }
 
 int ListProfilesCommand() {
-  auto shipped_dir = ShippedProfileDir();
-  if (!shipped_dir) {
-    PrintError("cannot locate the shipped profiles: " + shipped_dir.error().Describe());
-    return kUsageOrIo;
-  }
+  auto shipped_dir = LocateShippedProfiles();
+  if (!shipped_dir) return kUsageOrIo;
   std::array<char, 4096> cwd;
   if (!::getcwd(cwd.data(), cwd.size())) {
-    PrintError(Error{"cannot determine the current directory", errno}.Describe());
+    PrintError(Error{"cannot determine the current directory", errno});
     return kUsageOrIo;
   }
   const auto listings =
@@ -81,11 +82,8 @@ int ListProfilesCommand() {
 
 // Loads a profile for check and explain; on failure prints why and gives the exit status.
 tl::expected<policy::Profile, int> LoadForCommand(const std::string& name_or_path) {
-  auto shipped_dir = ShippedProfileDir();
-  if (!shipped_dir) {
-    PrintError("cannot locate the shipped profiles: " + shipped_dir.error().Describe());
-    return tl::unexpected(kUsageOrIo);
-  }
+  auto shipped_dir = LocateShippedProfiles();
+  if (!shipped_dir) return tl::unexpected(kUsageOrIo);
   auto profile = policy::LoadProfile(name_or_path, *shipped_dir);
   if (!profile) {
     PrintError(profile.error().Describe());
@@ -322,7 +320,7 @@ std::string DescribeView(const std::string& path, const policy::Action& action,
 int ExplainCommand(const std::string& name_or_path, const std::vector<std::string>& words) {
   std::array<char, 4096> cwd_buffer;
   if (!::getcwd(cwd_buffer.data(), cwd_buffer.size())) {
-    PrintError(Error{"cannot determine the current directory", errno}.Describe());
+    PrintError(Error{"cannot determine the current directory", errno});
     return kUsageOrIo;
   }
   const std::string cwd = cwd_buffer.data();

@@ -27,15 +27,6 @@ namespace {
 
 using policy::EscapeForDisplay;
 
-constexpr int kOk = 0;
-constexpr int kCheckFailed = 1;
-constexpr int kUsageOrIo = 2;
-
-void PrintError(const Error& error) {
-  fmt::print(stderr, "aarm: {}\n", EscapeForDisplay(error.Describe()));
-  if (!error.hint.empty()) fmt::print(stderr, "aarm: hint: {}\n", error.hint);
-}
-
 // ---- verify -----------------------------------------------------------------------------------
 
 struct VerifyArgs {
@@ -74,8 +65,7 @@ int VerifyCommand(const VerifyArgs& args) {
   } else {
     for (const receipts::FileReport& file : report.files) {
       std::string name = EscapeForDisplay(file.path);
-      if (file.io_error)
-        fmt::print(stderr, "aarm: {}\n", EscapeForDisplay(file.io_error->Describe()));
+      if (file.io_error) PrintError(*file.io_error);
       for (const receipts::Problem& problem : file.problems) {
         // Reasons can quote a damaged record's fields: escape them like any untrusted text.
         if (problem.line == 0) {
@@ -93,7 +83,7 @@ int VerifyCommand(const VerifyArgs& args) {
                    file.records == 1 ? "" : "s");
       }
     }
-    for (const std::string& problem : report.problems) fmt::print(stderr, "aarm: {}\n", problem);
+    for (const std::string& problem : report.problems) PrintError(problem);
   }
   if (report.IoError()) return kUsageOrIo;
   return report.Intact() ? kOk : kCheckFailed;
