@@ -37,19 +37,73 @@ function __aarm_profiles
     __aarm_files_with_suffix .toml 'profile file'
 end
 
+# What "aarm profile explain PROFILE -- KIND OBJECT..." takes at the token being completed:
+# profile, separator, kind, program, path, flag or nothing.
+function __aarm_explain_expects
+    set -l words (commandline -opc)
+    set -l at (contains -i -- explain $words); or return 1
+    set -e words[1..$at]
+    set -l separator (contains -i -- -- $words)
+    if test -z "$separator"
+        if test (count (string match -v -- '-*' $words)) -eq 0
+            echo profile
+        else
+            echo separator
+        end
+        return 0
+    end
+    set -e words[1..$separator]
+    set -l count (count $words)
+    if test $count -eq 0
+        echo kind
+        return 0
+    end
+    switch $words[1]
+        case process.exec
+            test $count -eq 1; and echo program; or echo path
+        case file.read file.write file.create
+            test $count -eq 1; and echo path; or echo flag
+        case file.delete file.chmod
+            test $count -eq 1; and echo path
+        case file.rename file.link
+            test $count -le 2; and echo path
+    end
+    return 0
+end
+
+# The word after "profile": list, check or explain.
+function __aarm_profile_command
+    set -l words (commandline -opc)
+    set -l at (contains -i -- profile $words); or return 1
+    set -q words[(math $at + 1)]; and echo $words[(math $at + 1)]
+end
+
+# True when the token being completed is of "aarm profile explain" and takes a STATE.
+function __aarm_explain_takes -a state
+    test "$(__aarm_profile_command)" = explain; and test "$(__aarm_explain_expects)" = $state
+end
+
 set -l commands profile verify show keygen
 
 complete -c aarm -f
-complete -c aarm -s h -l help -d 'Print the options and exit'
+complete -c aarm -n 'not contains -- -- (commandline -opc)' -s h -l help -d 'Print the options and exit'
 complete -c aarm -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
-complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a profile -d 'List and check profiles'
+complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a profile -d 'List, check and explain profiles'
 complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a verify -d 'Check receipt files: chain, sequence, signatures'
 complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a show -d 'Show the sessions of a receipt file'
 complete -c aarm -n "not __fish_seen_subcommand_from $commands" -a keygen -d 'Make an Ed25519 key pair for signing receipts'
 
-complete -c aarm -n "__fish_seen_subcommand_from profile; and not __fish_seen_subcommand_from list check" -a list -d 'Shipped profiles, then the project profile'
-complete -c aarm -n "__fish_seen_subcommand_from profile; and not __fish_seen_subcommand_from list check" -a check -d 'Validate a profile and print it after extends'
-complete -c aarm -n "__fish_seen_subcommand_from profile; and __fish_seen_subcommand_from check" -a '(__aarm_profiles)'
+complete -c aarm -n "__fish_seen_subcommand_from profile; and not __fish_seen_subcommand_from list check explain" -a list -d 'Shipped profiles, then the project profile'
+complete -c aarm -n "__fish_seen_subcommand_from profile; and not __fish_seen_subcommand_from list check explain" -a check -d 'Validate a profile and print it after extends'
+complete -c aarm -n "__fish_seen_subcommand_from profile; and not __fish_seen_subcommand_from list check explain" -a explain -d 'How a profile decides one action'
+complete -c aarm -n 'test "$(__aarm_profile_command)" = check' -a '(__aarm_profiles)'
+
+complete -c aarm -n '__aarm_explain_takes profile' -a '(__aarm_profiles)'
+complete -c aarm -n '__aarm_explain_takes separator' -a -- -d 'The action follows'
+complete -c aarm -n '__aarm_explain_takes kind' -a 'process.exec\tARGV... file.read\t"PATH [O_FLAG...]" file.write\t"PATH [O_FLAG...]" file.create\t"PATH [O_FLAG...]" file.delete\tPATH file.rename\t"PATH TO" file.link\t"PATH TO" file.chmod\tPATH'
+complete -c aarm -n '__aarm_explain_takes program' -a '(__fish_complete_command)'
+complete -c aarm -n '__aarm_explain_takes path' -F
+complete -c aarm -n '__aarm_explain_takes flag' -a 'O_RDONLY O_WRONLY O_RDWR O_CREAT O_EXCL O_NOCTTY O_TRUNC O_APPEND O_NONBLOCK O_DSYNC O_SYNC O_ASYNC O_DIRECT O_DIRECTORY O_NOFOLLOW O_NOATIME O_CLOEXEC O_PATH O_TMPFILE' -d 'Open flag'
 
 complete -c aarm -n '__fish_seen_subcommand_from verify' -l key -r -a '(__aarm_files_with_suffix .pem)' -d 'Public key (PEM) every session must be signed by'
 complete -c aarm -n '__fish_seen_subcommand_from verify' -l expect-head -x -d 'Fail unless a session ends with the record of this hash'
