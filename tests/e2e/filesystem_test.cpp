@@ -161,6 +161,10 @@ TEST_CASE("a profile in the project is used without -p", "[e2e][filesystem]") {
 }
 
 TEST_CASE("git works in the project under the shipped default profile", "[e2e][filesystem]") {
+  if (!PathExists("/usr/bin/git")) {
+    WARN("git is not installed");
+    return;
+  }
   Workspace ws;
   rmdir(ws.Project(".git").c_str());
   auto init = RunProcess({{"/usr/bin/git", "init", "-q", ws.Project()}, ws.Environment()});

@@ -99,7 +99,9 @@ Workspace::Workspace(const ProfileSpec& spec) {
   char pattern[] = "/tmp/aarm-e2e-XXXXXX";
   if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
   root_ = pattern;
-  for (const auto& dir : {Project(), Project(".git"), Home(), Outside()}) MakeDirectory(dir);
+  for (const auto& dir : {Project(), Project(".git"), Home(), Outside(), root_ + "/sessions"}) {
+    MakeDirectory(dir);
+  }
   WriteProfile(ProfileToml(spec));
 }
 
@@ -132,8 +134,10 @@ void Workspace::WriteProfile(const std::string& toml) const { WriteFileText(Prof
 std::vector<std::string> Workspace::Environment() const {
   const passwd* pw = getpwuid(getuid());
   std::string user = pw ? pw->pw_name : std::to_string(getuid());
+  // aarm-run's session directory goes below TMPDIR: inside the workspace, it goes with it even
+  // when a test kills aarm-run before it could remove it.
   return {"PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", "HOME=" + Home(),
-          "USER=" + user, "LOGNAME=" + user, "LANG=C"};
+          "USER=" + user, "LOGNAME=" + user, "LANG=C", "TMPDIR=" + root_ + "/sessions"};
 }
 
 ProcessOptions Workspace::AarmRun(const std::vector<std::string>& command,

@@ -38,7 +38,7 @@ std::string ProfileToml(const ProfileSpec& spec);
 
 class Workspace {
  public:
-  // Creates <tmp>/{project/.git, home, outside} and writes ProfileToml(spec).
+  // Creates <tmp>/{project/.git, home, outside, sessions} and writes ProfileToml(spec).
   explicit Workspace(const ProfileSpec& spec = {});
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
