@@ -8,6 +8,8 @@
 // so a denial (EPERM, ENOSYS) is told apart from the kernel's own refusal.
 //
 // The long-running modes (wait-signals, tick, sleep, spawn-sleeper) print progress lines.
+// "deny-userns CLONE3_ERRNO COMMAND..." is no probe but a wrapper: it runs COMMAND under a
+// seccomp filter that refuses user namespaces the way container runtimes do.
 // Built static so it runs in any filesystem view that contains its directory.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,7 +31,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
