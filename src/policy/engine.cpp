@@ -65,11 +65,43 @@ Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 Engine::~Engine() = default;
 
+// [filesystem] readonly and hide hold for names that do not exist yet too: the mount view can
+// only protect what exists when the session starts (a stand-in cannot be mounted on nothing),
+// so creating, changing, removing or renaming anything at or below those paths is forbidden
+// as if by a forbid rule (`.envrc`, `.aarm/profile.toml`, `~/.ssh/authorized_keys`).
+std::vector<RuleSpec> FilesystemGuards(const Profile& profile) {
+  const std::vector<ActionKind> mutations = {ActionKind::kFileWrite,  ActionKind::kFileCreate,
+                                             ActionKind::kFileDelete, ActionKind::kFileRename,
+                                             ActionKind::kFileLink,   ActionKind::kFileChmod};
+  std::vector<RuleSpec> guards;
+  auto guard = [&](const std::vector<std::string>& paths, const char* id, const char* reason) {
+    if (paths.empty()) return;
+    RuleSpec spec;
+    spec.id = id;
+    spec.on = mutations;
+    spec.decision = RuleDecision::kForbid;
+    spec.reason = reason;
+    spec.where = SourceLocation{profile.path, 0, 0};
+    for (const auto& path : paths) {
+      spec.match.path.push_back(RulePattern{path + "/**", spec.where});
+    }
+    guards.push_back(std::move(spec));
+  };
+  guard(profile.filesystem.readonly, "filesystem.readonly", "kept read-only by [filesystem] readonly");
+  guard(profile.filesystem.hide, "filesystem.hide", "hidden by [filesystem] hide");
+  return guards;
+}
+
 Result<Engine> Engine::Compile(const Profile& profile, const PathVariables& variables) {
   auto compiled = std::make_unique<Compiled>();
   compiled->default_verdict = profile.session.default_decision == DefaultDecision::kAllow
                                   ? Verdict::kAllow
                                   : Verdict::kDeny;
+  for (const RuleSpec& spec : FilesystemGuards(profile)) {
+    auto rule = detail::CompiledRule::Compile(spec, variables);
+    if (!rule) return tl::unexpected(rule.error());
+    compiled->forbid.push_back(std::move(*rule));
+  }
   for (const RuleSpec& spec : profile.rules) {
     auto rule = detail::CompiledRule::Compile(spec, variables);
     if (!rule) return tl::unexpected(rule.error());

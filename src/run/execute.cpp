@@ -85,20 +85,22 @@ std::vector<std::string> CurrentEnvironment() {
 // Passes signals on until the agent ends. A stop request stops the agent's group first, then
 // aarm-run itself, so the shell regains the terminal as it would without aarm-run. A
 // supervisor failure (a receipt that could not be written) ends the session.
-Result<sandbox::AgentExit> SuperviseUntilExit(sandbox::Sandbox& sandbox, SignalRelay& relay,
-                                              const supervisor::Supervisor& mediation,
+Result<sandbox::SandboxReport> SuperviseUntilExit(sandbox::Sandbox& sandbox, SignalRelay& relay,
+                                              supervisor::Supervisor& mediation,
                                               supervisor::ExecGuard& exec_guard,
                                               const policy::Engine& engine,
                                               supervisor::ActionObserver& observer, bool audit) {
-  pollfd fds[4] = {{sandbox.StatusFd(), POLLIN, 0},
+  pollfd fds[5] = {{sandbox.StatusFd(), POLLIN, 0},
                    {relay.Fd(), POLLIN, 0},
                    {mediation.FailureFd(), POLLIN, 0},
-                   {exec_guard.ReportFd(), POLLIN, 0}};
+                   {exec_guard.ReportFd(), POLLIN, 0},
+                   {mediation.InlineFd(), POLLIN, 0}};
   for (;;) {
-    if (poll(fds, 4, -1) < 0) {
+    if (poll(fds, 5, -1) < 0) {
       if (errno == EINTR) continue;
       return FailErrno("poll");
     }
+    if (fds[4].revents & POLLIN) mediation.ServeOne();
     if (fds[3].revents & (POLLIN | POLLHUP)) {
       if (auto killed = exec_guard.ReadReport()) {
         // The program loaded was not the one decided at execve: the tracer killed it.
@@ -128,9 +130,9 @@ Result<sandbox::AgentExit> SuperviseUntilExit(sandbox::Sandbox& sandbox, SignalR
       }
     }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      auto status = sandbox.ReadStatus();
-      if (!status) return tl::unexpected(status.error());
-      if (*status) return **status;
+      auto report = sandbox.ReadStatus();
+      if (!report) return tl::unexpected(report.error());
+      if (report->Final()) return *report;
     }
   }
 }
@@ -161,8 +163,6 @@ Outcome Execute(const RunOptions& options) {
                     options.passed_fds};
   auto spec = SpecFromProfile(*profile, variables, inputs);
   if (!spec) return Failed(spec.error());
-  auto engine = policy::Engine::Compile(*profile, variables);
-  if (!engine) return Failed(engine.error());
   for (const auto& mediated : syscalls::MediatedSyscalls()) {
     spec->notified_syscalls.push_back(mediated.nr);
   }
@@ -192,6 +192,11 @@ Outcome Execute(const RunOptions& options) {
 
   auto sandbox = sandbox::Sandbox::Prepare(*spec);
   if (!sandbox) return FailedLaunch(sandbox.error());
+  // Rules see paths as the agent does: in its own mount namespace {tmp} is /tmp.
+  policy::PathVariables agent_variables = variables;
+  if (sandbox->UsesNamespaces()) agent_variables.tmp = "/tmp";
+  auto engine = policy::Engine::Compile(*profile, agent_variables);
+  if (!engine) return Failed(engine.error());
   for (const auto& warning : sandbox->Warnings()) warnings.push_back(warning);
   for (const auto& warning : warnings) spdlog::warn("{}", warning);
 
@@ -219,14 +224,15 @@ Outcome Execute(const RunOptions& options) {
   SessionStatus status{who.session, receipts_path};
   sandbox::AgentExit exit;
   std::optional<Outcome> launch_failure;
-  if (auto started = sandbox->Start(); !started) {
-    launch_failure = FailedLaunch(started.error());
+  if (auto started = sandbox->Start(); !started) return Failed(started.error());
+  auto ended = SuperviseUntilExit(*sandbox, *relay, **mediation, *exec_guard, *engine, observer,
+                                  options.audit);
+  if (!ended) return Failed(ended.error());
+  if (ended->launch_error) {
+    launch_failure = FailedLaunch(*ended->launch_error);
     exit.code = launch_failure->exit_status;
   } else {
-    auto ended = SuperviseUntilExit(*sandbox, *relay, **mediation, *exec_guard, *engine, observer,
-                                    options.audit);
-    if (!ended) return Failed(ended.error());
-    exit = *ended;
+    exit = *ended->exit;
   }
   (*mediation)->Stop();
 

@@ -80,6 +80,9 @@ LandlockPlan PlanLandlock(const Spec& spec, bool namespaces, const std::string& 
   }
   plan.rules.push_back({tmp_in_view, tmp_writable ? LandlockAccess::kWrite : LandlockAccess::kRead});
   plan.rules.push_back({"/dev", LandlockAccess::kDevices});
+  // POSIX shared memory and new pseudo-terminals live in the sandbox's own /dev/shm and
+  // /dev/pts instances; the host's are not the agent's to write.
+  if (namespaces) plan.rules.push_back({"/dev/shm", LandlockAccess::kWrite});
   plan.rules.push_back({"/proc", LandlockAccess::kProc});
   return plan;
 }

@@ -144,6 +144,7 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
                                   [&](const std::string& p) {
                                     return NormalizePath(p) == spec.filesystem.private_tmp;
                                   });
+  plan.mounts.tmp_writable = tmp_writable;
   plan.landlock = PlanLandlock(spec, namespaces, namespaces ? "/tmp" : spec.filesystem.private_tmp,
                                tmp_writable);
   auto seccomp = BuildSeccompProgram(spec.notified_syscalls);
@@ -302,21 +303,15 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
   return tl::unexpected(SandboxError("cannot start the sandbox"));
 }
 
-tl::expected<void, LaunchError> Sandbox::Start() {
-  SetupMessage message{};
-  if (!SendMessage(status_socket_.Get(), SetupMessage{MessageKind::kExecAgent}) ||
-      !ReceiveMessage(status_socket_.Get(), &message)) {
+Result<void> Sandbox::Start() {
+  if (!SendMessage(status_socket_.Get(), SetupMessage{MessageKind::kExecAgent})) {
     KillAndReap();
-    return tl::unexpected(SandboxError("the sandbox init died before the agent started"));
-  }
-  if (message.kind == MessageKind::kStepFailed) {
-    KillAndReap();
-    return tl::unexpected(DescribeStepFailure(message, command_));
+    return Fail("the sandbox init died before the agent started");
   }
   return {};
 }
 
-Result<std::optional<AgentExit>> Sandbox::ReadStatus() {
+Result<SandboxReport> Sandbox::ReadStatus() {
   SetupMessage message{};
   if (!ReceiveMessage(status_socket_.Get(), &message)) {
     int status = 0;
@@ -326,7 +321,11 @@ Result<std::optional<AgentExit>> Sandbox::ReadStatus() {
     return Fail("the sandbox init ended without reporting the agent's exit (status " +
                 std::to_string(status) + ")");
   }
-  if (message.kind != MessageKind::kAgentExited) return std::optional<AgentExit>{};
+  if (message.kind == MessageKind::kStepFailed) {
+    KillAndReap();
+    return SandboxReport{std::nullopt, DescribeStepFailure(message, command_)};
+  }
+  if (message.kind != MessageKind::kAgentExited) return SandboxReport{};
   AgentExit exit;
   if (WIFSIGNALED(message.value)) {
     exit.signaled = true;
@@ -337,7 +336,7 @@ Result<std::optional<AgentExit>> Sandbox::ReadStatus() {
   while (waitpid(init_pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
   reaped_ = true;
-  return std::optional<AgentExit>{exit};
+  return SandboxReport{exit, std::nullopt};
 }
 
 void Sandbox::ForwardSignal(int signal) {

@@ -308,7 +308,8 @@ StepFailure BuildFilesystemView(const MountPlan& plan) {
   // The private /tmp first: profile paths below the host's /tmp are then bound on top of it.
   char tmp[PATH_MAX];
   if (!Join(tmp, plan.staging_root, "/tmp")) return FailedWith(SetupStep::kMountTmp, ENAMETOOLONG);
-  if (auto failure = BindWithAttributes(plan.private_tmp.c_str(), tmp, true, kReadWrite,
+  if (auto failure = BindWithAttributes(plan.private_tmp.c_str(), tmp, true,
+                                        plan.tmp_writable ? kReadWrite : kReadOnly,
                                         SetupStep::kMountTmp);
       failure.failed()) {
     return failure;

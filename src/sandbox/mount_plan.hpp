@@ -34,6 +34,7 @@ struct MountPlan {
   std::string empty_file;
   std::string empty_dir;
   std::string private_tmp;     // host directory for /tmp
+  bool tmp_writable = true;    // {tmp} is among the write paths; else /tmp is read-only
   std::vector<MountOp> ops;    // in order: parents before children
   std::string cwd;
   std::vector<std::string> notes;  // paths skipped and why, for -v

@@ -26,7 +26,8 @@ using policy::ActionKind;
 using syscalls::Family;
 
 constexpr size_t kMaxArgs = 1 << 16;
-constexpr size_t kMaxArgLength = 1 << 17;
+constexpr size_t kMaxArgLength = 1 << 17;  // MAX_ARG_STRLEN
+constexpr size_t kMaxArgTotal = 8 << 20;    // above what the kernel accepts for argv + envp
 
 int AsFd(uint64_t arg) { return static_cast<int>(static_cast<int32_t>(arg)); }
 
@@ -35,11 +36,12 @@ int AsFd(uint64_t arg) { return static_cast<int>(static_cast<int32_t>(arg)); }
 class Call {
  public:
   Call(const seccomp_notif& request, const NotifyChannel& channel, const policy::Engine& engine,
-       bool audit, NamespaceOps* namespace_ops)
+       bool audit, bool perform, NamespaceOps* namespace_ops)
       : request_(request),
         channel_(channel),
         engine_(engine),
         audit_(audit),
+        perform_(perform),
         namespace_ops_(namespace_ops) {}
 
   HandledCall Run(const syscalls::MediatedSyscall& entry);
@@ -106,6 +108,14 @@ class Call {
     return true;
   }
 
+  // Without a mount namespace of the agent's own, an allowed call is left to the kernel, so
+  // the agent's Landlock domain — which the supervisor is not in — still confines it.
+  bool LeftToKernel() {
+    if (perform_) return false;
+    out_.reply.kind = Reply::Kind::kContinue;
+    return true;
+  }
+
   bool DecideFile(ActionKind kind, const std::string& path, uint32_t flags = 0) {
     policy::Action action;
     action.kind = kind;
@@ -137,6 +147,7 @@ class Call {
   const NotifyChannel& channel_;
   const policy::Engine& engine_;
   bool audit_;
+  bool perform_;
   NamespaceOps* namespace_ops_;
   std::optional<AgentView> view_;
   std::optional<policy::ActingProcess> process_;
@@ -334,6 +345,7 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
     kind = ActionKind::kFileWrite;
   }
   if (!DecideFile(kind, resolved->path, static_cast<uint32_t>(flags))) return;
+  if (LeftToKernel()) return;
 
   // The terminal named by /dev/tty is the opener's: the agent has none (its own session).
   if (resolved->path == "/dev/tty") return ReplyError(ENXIO);
@@ -358,7 +370,7 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
 void Call::Exec(int dirfd, uint64_t path_address, uint64_t argv_address, int at_flags) {
   auto path = ReadPath(path_address);
   if (!path) return;
-  auto argv = ReadStringArray(Pid(), argv_address, kMaxArgs, kMaxArgLength);
+  auto argv = ReadStringArray(Pid(), argv_address, kMaxArgs, kMaxArgLength, kMaxArgTotal);
   if (!argv) return ReplyError(argv.error().sys_errno);
   if (!StillPending()) return;
   policy::Action action;
@@ -389,7 +401,10 @@ void Call::Truncate() {
   auto path = ReadPath(Arg(0));
   if (!path || !StillPending()) return;
   auto resolved = ResolveOrReply(AT_FDCWD, *path, {});
-  if (!resolved || !DecideFile(ActionKind::kFileWrite, resolved->path)) return;
+  if (!resolved || !DecideFile(ActionKind::kFileWrite, resolved->path, O_WRONLY | O_TRUNC)) {
+    return;
+  }
+  if (LeftToKernel()) return;
   UniqueFd fd(openat(resolved->parent.Get(), resolved->name.c_str(),
                      O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) return ReplyError(errno == ELOOP ? EACCES : errno);
@@ -404,6 +419,7 @@ void Call::Unlink(int dirfd, uint64_t path_address, int at_flags) {
   options.follow_last = false;
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileDelete, resolved->path)) return;
+  if (LeftToKernel()) return;
   if (namespace_ops_) {
     int err = namespace_ops_->Unlink(resolved->parent.Get(), resolved->name, at_flags);
     return err ? ReplyError(err) : ReplyValue(0);
@@ -418,6 +434,7 @@ void Call::Mkdir(int dirfd, uint64_t path_address, mode_t mode) {
   options.follow_last = false;
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileCreate, resolved->path)) return;
+  if (LeftToKernel()) return;
   ReplyFromLastCall(mkdirat(resolved->parent.Get(), resolved->name.c_str(), mode & ~view_->umask));
 }
 
@@ -431,6 +448,7 @@ void Call::Mknod(int dirfd, uint64_t path_address, mode_t mode, dev_t dev) {
   options.follow_last = false;
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileCreate, resolved->path)) return;
+  if (LeftToKernel()) return;
   mode_t permissions = mode & ~S_IFMT & ~view_->umask;
   ReplyFromLastCall(mknodat(resolved->parent.Get(), resolved->name.c_str(), type | permissions, dev));
 }
@@ -452,6 +470,7 @@ void Call::Rename(int old_dirfd, uint64_t old_address, int new_dirfd, uint64_t n
   action.path = source->path;
   action.to = target->path;
   if (!Decide(std::move(action), EACCES)) return;
+  if (LeftToKernel()) return;
   if (namespace_ops_) {
     int err = namespace_ops_->Rename(source->parent.Get(), source->name, target->parent.Get(),
                                      target->name, flags);
@@ -484,6 +503,7 @@ void Call::Link(int old_dirfd, uint64_t old_address, int new_dirfd, uint64_t new
   action.path = source->path;
   action.to = target->path;
   if (!Decide(std::move(action), EACCES)) return;
+  if (LeftToKernel()) return;
   ReplyFromLastCall(linkat(source->parent.Get(), source->name.c_str(), target->parent.Get(),
                            target->name.c_str(), 0));
 }
@@ -502,6 +522,7 @@ void Call::Symlink(uint64_t target_address, int dirfd, uint64_t path_address) {
   action.path = resolved->path;
   action.to = *target;
   if (!Decide(std::move(action), EACCES)) return;
+  if (LeftToKernel()) return;
   ReplyFromLastCall(symlinkat(target->c_str(), resolved->parent.Get(), resolved->name.c_str()));
 }
 
@@ -512,6 +533,7 @@ void Call::Chmod(int dirfd, uint64_t path_address, mode_t mode, int at_flags) {
   options.follow_last = !(at_flags & AT_SYMLINK_NOFOLLOW);
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileChmod, resolved->path)) return;
+  if (LeftToKernel()) return;
   // Change the object held open, never a name that could be swapped for a symlink meanwhile.
   UniqueFd object(openat(resolved->parent.Get(), resolved->name.c_str(),
                          O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -534,6 +556,7 @@ void Call::Chown(int dirfd, uint64_t path_address, uid_t uid, gid_t gid, int at_
   options.follow_last = !(at_flags & AT_SYMLINK_NOFOLLOW);
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileChmod, resolved->path)) return;
+  if (LeftToKernel()) return;
   ReplyFromLastCall(
       fchownat(resolved->parent.Get(), resolved->name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW));
 }
@@ -551,6 +574,7 @@ void Call::Utimes(int dirfd, uint64_t path_address, std::optional<std::array<tim
   options.follow_last = !(at_flags & AT_SYMLINK_NOFOLLOW);
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileChmod, resolved->path)) return;
+  if (LeftToKernel()) return;
   ReplyFromLastCall(utimensat(resolved->parent.Get(), resolved->name.c_str(),
                               times ? times->data() : nullptr, AT_SYMLINK_NOFOLLOW));
 }
@@ -558,7 +582,8 @@ void Call::Utimes(int dirfd, uint64_t path_address, std::optional<std::array<tim
 }  // namespace
 
 HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channel,
-                       const policy::Engine& engine, bool audit, NamespaceOps* namespace_ops) {
+                       const policy::Engine& engine, bool audit, bool perform,
+                       NamespaceOps* namespace_ops) {
   const auto* entry = syscalls::FindMediated(request.data.nr);
   if (entry == nullptr) {
     HandledCall call;
@@ -566,7 +591,7 @@ HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channe
     call.reply.err = ENOSYS;
     return call;
   }
-  Call call(request, channel, engine, audit, namespace_ops);
+  Call call(request, channel, engine, audit, perform, namespace_ops);
   return call.Run(*entry);
 }
 

@@ -39,9 +39,11 @@ struct HandledCall {
 
 // Decides and, when allowed, performs the call on the agent's behalf. Returns nullopt-like
 // empty reply kind kError/ESRCH when the target vanished.
-// `namespace_ops`: where unlink, rmdir and rename run; null when the agent shares our mount
-// namespace.
+// `perform`: carry out allowed calls on the decided object (false: let the kernel continue
+// them). `namespace_ops`: where unlink, rmdir and rename run; null when the agent shares our
+// mount namespace.
 HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channel,
-                       const policy::Engine& engine, bool audit, NamespaceOps* namespace_ops);
+                       const policy::Engine& engine, bool audit, bool perform,
+                       NamespaceOps* namespace_ops);
 
 }  // namespace aarm::supervisor

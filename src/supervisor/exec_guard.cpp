@@ -14,6 +14,7 @@
 #include <iterator>
 #include <utility>
 
+#include "aarm/base/paths.hpp"
 #include "acting_process.hpp"
 
 namespace aarm::supervisor {
@@ -53,24 +54,18 @@ bool IsDynamicLoader(const std::string& path) {
          name.rfind("ld64.so", 0) == 0;
 }
 
-// The program an exec really runs: the loaded binary, or — when the dynamic loader itself was
-// executed ("ld.so /path/prog") — the program it was asked to load.
-std::string ProgramOf(pid_t pid, const std::vector<std::string>& argv) {
+// The programs an exec really runs: the loaded binary, or — when the dynamic loader itself was
+// executed ("ld.so [OPTIONS] /path/prog ARGS") — every argument that could be the program it
+// loads. Options that take a value differ between glibc versions, so rather than parse them,
+// each non-option word is decided: a denied one anywhere stops the exec.
+std::vector<std::string> ProgramsOf(pid_t pid, const std::vector<std::string>& argv) {
   std::string exe = ReadLinkOf(pid, "exe");
-  if (IsDynamicLoader(exe)) {
-    for (size_t i = 1; i < argv.size(); ++i) {
-      if (argv[i].rfind("--", 0) == 0) {
-        // ld.so options that take a value
-        if (argv[i] == "--library-path" || argv[i] == "--preload" || argv[i] == "--audit" ||
-            argv[i] == "--argv0" || argv[i] == "--inhibit-rpath") {
-          ++i;
-        }
-        continue;
-      }
-      return argv[i];
-    }
+  if (!IsDynamicLoader(exe)) return {exe};
+  std::vector<std::string> programs = {exe};
+  for (size_t i = 1; i < argv.size(); ++i) {
+    if (argv[i].rfind("--", 0) != 0) programs.push_back(argv[i]);
   }
-  return exe;
+  return programs;
 }
 
 // Decides one PTRACE_EVENT_EXEC; true when the process must die.
@@ -78,12 +73,17 @@ bool ExecDenied(pid_t pid, const policy::Engine& engine, bool audit, std::string
   policy::Action action;
   action.kind = policy::ActionKind::kProcessExec;
   action.argv = ReadCmdline(pid);
-  *program = ProgramOf(pid, action.argv);
-  action.path = *program;
   action.cwd = ReadLinkOf(pid, "cwd");
   action.process = DescribeActingProcess(pid);
-  policy::Decision decision = engine.Decide(action);
-  return decision.verdict == policy::Verdict::kDeny && (!audit || decision.forbidden);
+  for (const std::string& candidate : ProgramsOf(pid, action.argv)) {
+    action.path = NormalizePath(candidate, action.cwd.empty() ? "/" : action.cwd);
+    policy::Decision decision = engine.Decide(action);
+    if (decision.verdict == policy::Verdict::kDeny && (!audit || decision.forbidden)) {
+      *program = candidate;
+      return true;
+    }
+  }
+  return false;
 }
 
 [[noreturn]] void RunTracer(pid_t agent, const policy::Engine& engine, bool audit, int report_fd) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -64,8 +65,24 @@ class NotifySupervisor final : public Supervisor {
                     "costs a cross-CPU wake-up", synced.error().Describe());
     }
     unsigned count = options_.workers ? options_.workers : 1;
-    for (unsigned i = 0; i < count; ++i) workers_.emplace_back([this] { Serve(); });
+    try {
+      for (unsigned i = 0; i < count; ++i) workers_.emplace_back([this] { Serve(); });
+    } catch (const std::system_error& e) {
+      if (workers_.empty()) {
+        spdlog::warn("cannot start mediation threads ({}): the supervisor answers one call at a "
+                     "time", e.what());
+        inline_ = true;
+        DropEffectiveCapabilities();  // the main thread now acts for the agent
+      }
+    }
     return {};
+  }
+
+  int InlineFd() const override { return inline_ ? channel_.Fd() : -1; }
+
+  void ServeOne() override {
+    seccomp_notif request;
+    if (channel_.Receive(&request)) Answer(request);
   }
 
   int FailureFd() const override { return failure_fd_.Get(); }
@@ -114,6 +131,7 @@ class NotifySupervisor final : public Supervisor {
 
   void Answer(const seccomp_notif& request) {
     HandledCall call = HandleCall(request, channel_, engine_, options_.audit,
+                                  options_.agent_in_namespaces > 0,
                                   namespace_ops_ ? &*namespace_ops_ : nullptr);
     Reply& reply = call.reply;
     for (const auto& decided : call.actions) {
@@ -167,6 +185,7 @@ class NotifySupervisor final : public Supervisor {
   UniqueFd failure_fd_;
   mutable std::mutex failure_mutex_;
   std::optional<Error> failure_;
+  bool inline_ = false;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> finished_workers_{0};
   std::vector<std::thread> workers_;

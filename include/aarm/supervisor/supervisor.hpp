@@ -33,8 +33,11 @@ class ActionObserver {
 struct SupervisorOptions {
   bool audit = false;      // enforce only forbid rules
   unsigned workers = 4;    // threads answering notifications concurrently
-  // The agent, when it lives in mount namespaces of its own: unlink, rmdir and rename are then
-  // performed inside them (see namespace_ops.hpp). 0: the agent shares ours.
+  // The agent, when it lives in mount namespaces of its own: allowed calls are then performed
+  // by the supervisor on the decided object, unlink, rmdir and rename inside those namespaces
+  // (see namespace_ops.hpp). 0: the agent shares ours and is confined by Landlock alone, which
+  // does not hold the supervisor — allowed calls are then left to the kernel (CONTINUE), and a
+  // thread racing the check can redirect one within the Landlock envelope.
   pid_t agent_in_namespaces = 0;
 };
 
@@ -49,6 +52,12 @@ class Supervisor {
   // Readable once the supervisor failed (see Failure()); poll it with POLLIN.
   virtual int FailureFd() const = 0;
   virtual std::optional<Error> Failure() const = 0;
+
+  // Where threads cannot be created (a seccomp profile around aarm-run refusing clone3 with
+  // EPERM), the caller serves notifications itself: poll InlineFd() and call ServeOne() when it
+  // is readable. -1 when worker threads serve them.
+  virtual int InlineFd() const = 0;
+  virtual void ServeOne() = 0;
 
   // Stops the workers and waits for them. Pending notifications fail (the agent is gone).
   virtual void Stop() = 0;
