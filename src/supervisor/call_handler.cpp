@@ -360,7 +360,7 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   int open_flags = (flags | O_CLOEXEC | O_NOCTTY) & ~O_NOFOLLOW;
   if (!resolved->magic_link) open_flags |= O_NOFOLLOW;
   int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags,
-                  mode & ~view_->umask);
+                  mode & ~view_->Status().umask);
   if (fd < 0) return ReplyError(errno);
   out_.reply.kind = Reply::Kind::kInjectFd;
   out_.reply.fd.Reset(fd);
@@ -435,7 +435,7 @@ void Call::Mkdir(int dirfd, uint64_t path_address, mode_t mode) {
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileCreate, resolved->path)) return;
   if (LeftToKernel()) return;
-  ReplyFromLastCall(mkdirat(resolved->parent.Get(), resolved->name.c_str(), mode & ~view_->umask));
+  ReplyFromLastCall(mkdirat(resolved->parent.Get(), resolved->name.c_str(), mode & ~view_->Status().umask));
 }
 
 void Call::Mknod(int dirfd, uint64_t path_address, mode_t mode, dev_t dev) {
@@ -449,7 +449,7 @@ void Call::Mknod(int dirfd, uint64_t path_address, mode_t mode, dev_t dev) {
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileCreate, resolved->path)) return;
   if (LeftToKernel()) return;
-  mode_t permissions = mode & ~S_IFMT & ~view_->umask;
+  mode_t permissions = mode & ~S_IFMT & ~view_->Status().umask;
   ReplyFromLastCall(mknodat(resolved->parent.Get(), resolved->name.c_str(), type | permissions, dev));
 }
 

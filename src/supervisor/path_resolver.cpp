@@ -62,7 +62,7 @@ bool AgentMayFollowLinksOf(const AgentView& view, const std::string& proc_dir) {
   auto parts = SplitComponents(proc_dir);
   if (parts.size() < 2) return false;
   const std::string& pid = parts[1];
-  if (pid == view.ns_tgid) return true;
+  if (pid == view.Status().ns_tgid) return true;
   int fd = openat(view.root.Get(), ("proc/" + pid + "/status").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char buffer[4096];
@@ -120,15 +120,25 @@ Result<AgentView> OpenAgentView(pid_t pid) {
   std::string proc = "/proc/" + std::to_string(pid);
   view.root.Reset(open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!view.root) return FailErrno("cannot open " + proc + "/root");
-  std::ifstream status(proc + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("NStgid:", 0) == 0) view.ns_tgid = LastField(line);
-    if (line.rfind("NSpid:", 0) == 0) view.ns_tid = LastField(line);
-    if (line.rfind("Umask:", 0) == 0) view.umask = static_cast<mode_t>(std::stoul(LastField(line), nullptr, 8));
-  }
-  if (view.ns_tgid.empty() || view.ns_tid.empty()) return FailErrno("cannot read " + proc, ESRCH);
   return view;
+}
+
+const AgentStatus& AgentView::Status() const {
+  if (status_) return *status_;
+  AgentStatus status;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("NStgid:", 0) == 0) status.ns_tgid = LastField(line);
+    if (line.rfind("NSpid:", 0) == 0) status.ns_tid = LastField(line);
+    if (line.rfind("Umask:", 0) == 0) {
+      status.umask = static_cast<mode_t>(std::stoul(LastField(line), nullptr, 8));
+    }
+  }
+  // A vanished process: names nothing, so /proc/self of it resolves nowhere.
+  if (status.ns_tgid.empty()) status.ns_tgid = status.ns_tid = "0";
+  status_ = std::move(status);
+  return *status_;
 }
 
 Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string& path,
@@ -180,11 +190,11 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
     }
     if (name.size() > NAME_MAX) return FailErrno("name too long", ENAMETOOLONG);
     // The agent's /proc belongs to its PID namespace, where "self" is the agent, not us.
-    if (walker.canonical == "/proc" && name == "self") name = view.ns_tgid;
+    if (walker.canonical == "/proc" && name == "self") name = view.Status().ns_tgid;
     if (walker.canonical == "/proc" && name == "thread-self") {
-      pending.push_front(view.ns_tid);
+      pending.push_front(view.Status().ns_tid);
       pending.push_front("task");
-      name = view.ns_tgid;
+      name = view.Status().ns_tgid;
     }
     struct stat st;
     bool exists = fstatat(walker.dir.Get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "aarm/base/error.hpp"
@@ -17,12 +18,21 @@
 namespace aarm::supervisor {
 
 // The agent process a path is resolved for.
-struct AgentView {
-  pid_t pid = 0;           // thread id in the supervisor's PID namespace
+struct AgentStatus {
   std::string ns_tgid;     // its process id inside its own PID namespace (for /proc/self)
   std::string ns_tid;      // its thread id there (for /proc/thread-self)
   mode_t umask = 022;      // applied to what the supervisor creates on its behalf
+};
+
+struct AgentView {
+  pid_t pid = 0;           // thread id in the supervisor's PID namespace
   UniqueFd root;           // O_PATH of /proc/PID/root
+  // Read from /proc/PID/status on first use only: most calls never need it, and the file is
+  // one of the costlier ones the kernel renders.
+  const AgentStatus& Status() const;
+
+ private:
+  mutable std::optional<AgentStatus> status_;
 };
 
 Result<AgentView> OpenAgentView(pid_t pid);
