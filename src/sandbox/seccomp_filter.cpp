@@ -127,7 +127,7 @@ Result<std::vector<sock_filter>> ExportBpf(scmp_filter_ctx ctx) {
 }  // namespace
 
 Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(ENOSYS));
   if (ctx == nullptr) return Fail("libseccomp could not create a filter");
   ScopeExit release([&] { seccomp_release(ctx); });
   auto check = [](int rc, const std::string& what) -> Result<void> {
@@ -160,22 +160,32 @@ Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
     char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
     bool known = name != nullptr;
     free(name);
-    int rc = 0;
     std::string what = "rule for syscall " + std::to_string(nr);
+    int rc = 0;
     if (std::find(notified.begin(), notified.end(), nr) != notified.end()) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
-    } else if (!known) {
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+    } else if (!known || nr == nr_clone3) {
+      continue;  // the default action: ENOSYS
     } else if (denied.count(nr)) {
-      continue;  // the default action: EPERM
-    } else if (nr == nr_clone3) {
-      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+      rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
     } else if (nr == nr_clone || nr == nr_unshare) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
                             SCMP_A0(SCMP_CMP_MASKED_EQ, kNamespaceFlags, 0));
+      // Any namespace flag: EPERM, one rule per flag (the conditions cannot say "not zero").
+      for (uint64_t bit = 1; rc == 0 && bit != 0; bit <<= 1) {
+        if (kNamespaceFlags & bit) {
+          rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+                                SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit));
+        }
+      }
     } else if (nr == nr_seccomp) {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
                             SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER, 0));
+      if (rc == 0) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 1,
+                              SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                                      SECCOMP_FILTER_FLAG_NEW_LISTENER));
+      }
     } else {
       rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
     }
