@@ -2,6 +2,7 @@
 // NOTIF_RECV; the kernel hands each notification to exactly one, so a slow decision for one
 // process never stalls the others. A worker owns a call from receipt to reply:
 //   receive -> decode and decide (call_handler) -> perform -> tell the observer -> reply.
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/capability.h>
@@ -117,6 +118,11 @@ class NotifySupervisor final : public Supervisor {
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
     seccomp_notif request;
     while (!stopping_.load()) {
+      // Wait for work first: once the agent's whole tree is gone the listener reports POLLHUP,
+      // and NOTIF_RECV would fail at once with ENOENT, over and over.
+      pollfd ready{channel_.Fd(), POLLIN, 0};
+      if (poll(&ready, 1, -1) < 0) continue;  // EINTR: a stop request
+      if (ready.revents & (POLLHUP | POLLERR | POLLNVAL)) break;
       auto received = channel_.Receive(&request);
       if (!received) {
         int err = received.error().sys_errno;
