@@ -7,7 +7,9 @@
 // bad descriptors) make a call the filter lets through fail harmlessly with EFAULT or EBADF,
 // so a denial (EPERM, ENOSYS) is told apart from the kernel's own refusal.
 //
-// The long-running modes (wait-signals, tick, sleep, spawn-sleeper) print progress lines.
+// The long-running modes (wait-signals, tick, sleep, spawn-sleeper) print progress lines; the
+// race modes (open-race, open-loop, exec-race) print one "ok" line of counts; signal-storm
+// runs until killed.
 // "deny-userns CLONE3_ERRNO COMMAND..." is no probe but a wrapper: it runs COMMAND under a
 // seccomp filter that refuses user namespaces the way container runtimes do.
 // Built static so it runs in any filesystem view that contains its directory.
@@ -18,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -374,7 +378,276 @@ static int DenyUserNamespaces(int clone3_errno, char** command) {
   return 127;
 }
 
+extern char** environ;
+
+// Reads what `fd` holds (at most 4096 bytes) and closes it; 1 when it contains `marker`.
+static int HoldsMarker(int fd, const char* marker) {
+  char buffer[4097];
+  ssize_t n = read(fd, buffer, sizeof buffer - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buffer[n] = '\0';
+  return strstr(buffer, marker) != NULL;
+}
+
+// One path buffer that a second thread keeps rewriting between two paths of the same length
+// (padded with slashes), the way an attacker races a check against its use.
+struct Flipper {
+  char path[2][4096];
+  char buffer[4096];
+  volatile int stop;
+};
+
+static void* FlipPath(void* raw) {
+  struct Flipper* f = raw;
+  size_t len = strlen(f->path[0]);
+  for (unsigned long i = 0; !f->stop; ++i) {
+    const char* from = f->path[i & 1];
+    for (size_t j = 0; j < len; ++j) ((volatile char*)f->buffer)[j] = from[j];
+  }
+  return NULL;
+}
+
+// Pads the shorter of two absolute paths with slashes after its first one: same file, same
+// length, so every byte of the buffer changes only between the two names.
+static int PreparePaths(struct Flipper* f, const char* a, const char* b) {
+  size_t la = strlen(a);
+  size_t lb = strlen(b);
+  size_t len = la > lb ? la : lb;
+  if (a[0] != '/' || b[0] != '/' || len >= sizeof f->buffer) {
+    errno = EINVAL;
+    return -1;
+  }
+  const char* src[2] = {a, b};
+  for (int k = 0; k < 2; ++k) {
+    size_t l = strlen(src[k]);
+    size_t pad = len - l;
+    memset(f->path[k], '/', pad + 1);
+    memcpy(f->path[k] + pad, src[k], l + 1);
+  }
+  memcpy(f->buffer, f->path[0], len + 1);
+  f->stop = 0;
+  return 0;
+}
+
+// Opens ALLOWED/DENIED through a buffer a second thread rewrites, `count` times; counts the
+// opens that succeeded and those whose content held `marker` (the denied file's).
+static int OpenRace(const char* allowed, const char* denied, long count, const char* marker) {
+  static struct Flipper f;
+  if (PreparePaths(&f, allowed, denied) != 0) return Report(-1, NULL);
+  pthread_t thread;
+  if ((errno = pthread_create(&thread, NULL, FlipPath, &f)) != 0) return Report(-1, NULL);
+  long opened = 0, refused = 0, reached = 0;
+  for (long i = 0; i < count; ++i) {
+    int fd = open(f.buffer, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      ++refused;
+      continue;
+    }
+    ++opened;
+    reached += HoldsMarker(fd, marker);
+  }
+  f.stop = 1;
+  pthread_join(thread, NULL);
+  char out[128];
+  snprintf(out, sizeof out, "opened=%ld refused=%ld marker=%ld", opened, refused, reached);
+  return ReportOk(out);
+}
+
+static int OpenLoop(const char* path, long count, const char* marker) {
+  long opened = 0, refused = 0, reached = 0;
+  for (long i = 0; i < count; ++i) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      ++refused;
+      continue;
+    }
+    ++opened;
+    reached += HoldsMarker(fd, marker);
+  }
+  char out[128];
+  snprintf(out, sizeof out, "opened=%ld refused=%ld marker=%ld", opened, refused, reached);
+  return ReportOk(out);
+}
+
+// `count` children each exec ALLOWED/DENIED through a buffer a second thread rewrites, with
+// `args` as the arguments after argv[0]; counts how the children ended.
+static int ExecRace(const char* allowed, const char* denied, long count, char** args) {
+  long exited = 0, failed = 0, killed = 0;
+  for (long i = 0; i < count; ++i) {
+    pid_t child = fork();
+    if (child < 0) return Report(-1, NULL);
+    if (child == 0) {
+      static struct Flipper f;
+      if (PreparePaths(&f, allowed, denied) != 0) _exit(120);
+      char* argv[64] = {f.buffer};
+      for (int k = 0; args[k] && k < 62; ++k) argv[k + 1] = args[k];
+      pthread_t thread;
+      if (pthread_create(&thread, NULL, FlipPath, &f) != 0) _exit(121);
+      // Let the thread start rewriting before the exec reads the buffer.
+      for (volatile int spin = 0; spin < 20000; ++spin) {
+      }
+      execve(f.buffer, argv, environ);
+      _exit(122);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) {
+      ++killed;
+    } else if (WEXITSTATUS(status) == 0) {
+      ++exited;
+    } else {
+      ++failed;
+    }
+  }
+  char out[128];
+  snprintf(out, sizeof out, "exited=%ld failed=%ld killed=%ld", exited, failed, killed);
+  return ReportOk(out);
+}
+
+// execveat(fd, "", AT_EMPTY_PATH) of a descriptor opened O_PATH or for reading.
+static int FdExec(const char* path, const char* how, char** args) {
+  int flags = strcmp(how, "path") == 0 ? O_PATH : O_RDONLY;
+  int fd = open(path, flags);
+  if (fd < 0) return Report(-1, NULL);
+  char* argv[64] = {(char*)path};
+  for (int k = 0; args[k] && k < 62; ++k) argv[k + 1] = args[k];
+  syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+  return Report(-1, NULL);
+}
+
+// The bytes of PATH copied into a memfd and run from there.
+static int MemfdExec(const char* path, char** args) {
+  int in = open(path, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return Report(-1, NULL);
+  int fd = memfd_create("copy", 0);
+  if (fd < 0) return Report(-1, NULL);
+  char buffer[65536];
+  ssize_t n;
+  while ((n = read(in, buffer, sizeof buffer)) > 0) {
+    if (write(fd, buffer, (size_t)n) != n) return Report(-1, NULL);
+  }
+  close(in);
+  char* argv[64] = {(char*)path};
+  for (int k = 0; args[k] && k < 62; ++k) argv[k + 1] = args[k];
+  syscall(SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+  return Report(-1, NULL);
+}
+
+// openat2(DIR, PATH, O_RDONLY, RESOLVE) with RESOLVE a comma list of beneath, in-root,
+// no-symlinks, no-magiclinks, no-xdev (or "none"); prints the content like "read".
+static int Openat2Read(const char* dir, const char* path, const char* resolve) {
+  static const struct {
+    const char* name;
+    uint64_t bit;
+  } kFlags[] = {{"beneath", RESOLVE_BENEATH},
+                {"in-root", RESOLVE_IN_ROOT},
+                {"no-symlinks", RESOLVE_NO_SYMLINKS},
+                {"no-magiclinks", RESOLVE_NO_MAGICLINKS},
+                {"no-xdev", RESOLVE_NO_XDEV}};
+  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC};
+  char names[256];
+  snprintf(names, sizeof names, "%s", resolve);
+  for (char* save = NULL, *word = strtok_r(names, ",", &save); word;
+       word = strtok_r(NULL, ",", &save)) {
+    int known = strcmp(word, "none") == 0;
+    for (size_t i = 0; i < sizeof kFlags / sizeof kFlags[0]; ++i) {
+      if (strcmp(word, kFlags[i].name) == 0) {
+        how.resolve |= kFlags[i].bit;
+        known = 1;
+      }
+    }
+    if (!known) {
+      fprintf(stderr, "probe openat2-read: unknown resolve flag %s\n", word);
+      return 2;
+    }
+  }
+  int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return Report(-1, NULL);
+  int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  if (fd < 0) return Report(-1, NULL);
+  char buffer[4096];
+  ssize_t n = read(fd, buffer, sizeof buffer);
+  close(fd);
+  if (n < 0) return Report(-1, NULL);
+  char escaped[4 * sizeof buffer + 1];
+  Escape(buffer, (size_t)n, escaped, sizeof escaped);
+  printf(n ? "ok %s\n" : "ok%s\n", escaped);
+  fflush(stdout);
+  return 0;
+}
+
+// An O_PATH descriptor of PATH, reopened for writing through VIA/N (/proc/self/fd,
+// /proc/thread-self/fd, /dev/fd) and written to.
+static int OpathReopen(const char* path, const char* via, const char* text) {
+  int held = open(path, O_PATH | O_CLOEXEC);
+  if (held < 0) return Report(-1, NULL);
+  char name[512];
+  snprintf(name, sizeof name, "%s/%d", via, held);
+  return WriteFile(name, text, O_TRUNC);
+}
+
+// Sends SIG to the probe's whole process group every 100 µs until killed.
+_Noreturn static void SignalStorm(int sig) {
+  printf("storming\n");
+  fflush(stdout);
+  for (;;) {
+    kill(0, sig);
+    struct timespec pause = {0, 100 * 1000};
+    nanosleep(&pause, NULL);
+  }
+}
+
+static void NoteSignal(int sig) { (void)sig; }
+
+// Opens PATH `count` times with a SIGCHLD handler installed without SA_RESTART while a child
+// storms the probe with SIGCHLD; counts the opens that failed with EINTR.
+static int OpensUnderSignals(const char* path, long count) {
+  struct sigaction action = {.sa_handler = NoteSignal};
+  sigemptyset(&action.sa_mask);
+  if (sigaction(SIGCHLD, &action, NULL) != 0) return Report(-1, NULL);
+  pid_t parent = getpid();
+  pid_t storm = fork();
+  if (storm < 0) return Report(-1, NULL);
+  if (storm == 0) {
+    for (;;) {
+      if (kill(parent, SIGCHLD) != 0) _exit(0);
+      struct timespec pause = {0, 20 * 1000};
+      nanosleep(&pause, NULL);
+    }
+  }
+  long opened = 0, interrupted = 0, other = 0;
+  for (long i = 0; i < count; ++i) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ++opened;
+      close(fd);
+    } else if (errno == EINTR) {
+      ++interrupted;
+    } else {
+      ++other;
+    }
+  }
+  kill(storm, SIGKILL);
+  waitpid(storm, NULL, 0);
+  char out[128];
+  snprintf(out, sizeof out, "opened=%ld eintr=%ld other=%ld", opened, interrupted, other);
+  return ReportOk(out);
+}
+
 static int Dispatch(int argc, char** argv);
+
+// Waits for a child that made the attempt; says so when a signal killed it.
+static int AwaitChild(pid_t child) {
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFSIGNALED(status)) {
+    printf("killed %s\n", sigabbrev_np(WTERMSIG(status)));
+    fflush(stdout);
+  }
+  return 0;
+}
 
 struct ThreadArgs {
   int argc;
@@ -533,18 +806,44 @@ static int Dispatch(int argc, char** argv) {
   if (IS("spawn-sleeper")) { NEED(1); return SpawnSleeper(argv[1]); }
   // A wrapper, not a probe: deny-userns CLONE3_ERRNO COMMAND...
   if (IS("deny-userns")) { NEED(2); return DenyUserNamespaces(atoi(argv[1]), argv + 2); }
+  // Execs, and races between a decision and the call it allows.
+  if (IS("exec")) {  // exec PATH [ARG...]: argv[0] is PATH
+    NEED(1);
+    execv(argv[1], argv + 1);
+    return Report(-1, NULL);
+  }
+  if (IS("fexec")) { NEED(2); return FdExec(argv[1], argv[2], argv + 3); }
+  if (IS("execveat-dir")) {  // execveat-dir DIR NAME [ARG...]
+    NEED(2);
+    int dirfd = open(argv[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) return Report(-1, NULL);
+    syscall(SYS_execveat, dirfd, argv[2], argv + 2, environ, 0);
+    return Report(-1, NULL);
+  }
+  if (IS("memfd-exec")) { NEED(1); return MemfdExec(argv[1], argv + 2); }
+  if (IS("open-race")) { NEED(4); return OpenRace(argv[1], argv[2], atol(argv[3]), argv[4]); }
+  if (IS("open-loop")) { NEED(3); return OpenLoop(argv[1], atol(argv[2]), argv[3]); }
+  if (IS("exec-race")) { NEED(3); return ExecRace(argv[1], argv[2], atol(argv[3]), argv + 4); }
+  if (IS("openat2-read")) { NEED(3); return Openat2Read(argv[1], argv[2], argv[3]); }
+  if (IS("opath-reopen")) { NEED(3); return OpathReopen(argv[1], argv[2], argv[3]); }
+  if (IS("rename-exchange")) {
+    NEED(2);
+    return Report(renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE), "exchanged");
+  }
+  if (IS("signal-storm")) SignalStorm(SIGCHLD);
+  if (IS("opens-under-signals")) { NEED(2); return OpensUnderSignals(argv[1], atol(argv[2])); }
   // The same attempt from another process or another thread of this one.
   if (IS("child")) {
     NEED(1);
     pid_t child = fork();
     if (child == 0) _exit(Dispatch(argc - 1, argv + 1));
-    int status = 0;
-    waitpid(child, &status, 0);
-    if (WIFSIGNALED(status)) {
-      printf("killed %s\n", sigabbrev_np(WTERMSIG(status)));
-      fflush(stdout);
-    }
-    return 0;
+    return AwaitChild(child);
+  }
+  if (IS("vfork")) {  // the attempt in a vfork child, before any exec
+    NEED(1);
+    pid_t child = vfork();
+    if (child == 0) _exit(Dispatch(argc - 1, argv + 1));
+    return AwaitChild(child);
   }
   if (IS("thread")) {
     NEED(1);

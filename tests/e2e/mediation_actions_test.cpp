@@ -1,0 +1,363 @@
+// Each kind of action the supervisor decides, allowed and denied: what the agent saw, what the
+// disk holds after, the receipt of the decision, the line on standard error, and that the
+// receipt file verifies. Then -q, --audit and forbid rules.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include "support/receipts.hpp"
+#include "support/workspace.hpp"
+
+namespace aarm::testing {
+namespace {
+
+// One rule per kind, each denying one file of the project; everything else is allowed by
+// session.default.
+constexpr const char* kRules = R"(
+[[rule]]
+id = "no-read-secret"
+on = "file.read"
+match = { path = "{project}/secret.txt" }
+decision = "deny"
+
+[[rule]]
+id = "no-write-locked"
+on = "file.write"
+match = { path = "{project}/locked.txt" }
+decision = "deny"
+
+[[rule]]
+id = "no-create-sealed"
+on = "file.create"
+match = { path = "{project}/sealed/**" }
+decision = "deny"
+
+[[rule]]
+id = "no-delete-keep"
+on = "file.delete"
+match = { path = "{project}/keep.txt" }
+decision = "deny"
+
+[[rule]]
+id = "no-rename-stay"
+on = "file.rename"
+match = { from = "{project}/stay.txt" }
+decision = "deny"
+
+[[rule]]
+id = "no-link-linked"
+on = "file.link"
+match = { path = "{project}/linked.txt" }
+decision = "deny"
+
+[[rule]]
+id = "no-chmod-mode"
+on = "file.chmod"
+match = { path = "{project}/mode.txt" }
+decision = "deny"
+
+[[rule]]
+id = "no-touch"
+on = "process.exec"
+match = { path = "/usr/bin/touch" }
+decision = "deny"
+
+[[rule]]
+id = "never-forbidden"
+on = "file.read"
+match = { path = "{project}/forbidden.txt" }
+decision = "forbid"
+)";
+
+struct ActionWorld {
+  Workspace ws;
+
+  ActionWorld() {
+    for (const char* name : {"secret.txt", "notes.txt", "locked.txt", "open.txt", "keep.txt",
+                             "trash.txt", "stay.txt", "move-me.txt", "linked.txt",
+                             "linkable.txt", "mode.txt", "modable.txt", "forbidden.txt"}) {
+      WriteFileText(ws.Project(name), std::string(name) + "\n");
+      chmod(ws.Project(name).c_str(), 0644);
+    }
+    mkdir(ws.Project("sealed").c_str(), 0755);
+    ws.WriteProfile(ProfileToml({}) + kRules);
+  }
+
+  std::string P(const std::string& name) const { return ws.Project(name); }
+};
+
+std::string Joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
+
+// The agent's action went through: the probe says `line`, and the receipt of `kind` on `path`
+// records an allowed, successful action.
+RecordedRun ExpectAllowed(const Workspace& ws, const std::vector<std::string>& probe,
+                          const std::string& line, const std::string& kind,
+                          const std::string& path) {
+  INFO("probe " << Joined(probe));
+  std::vector<std::string> command = {ProbePath()};
+  command.insert(command.end(), probe.begin(), probe.end());
+  auto run = RunRecorded(ws, command, {.quiet = false});
+  CHECK(FirstLine(run.result.out) == line);
+  CHECK(run.result.status == 0);
+  CHECK_THAT(run.result.err, !Catch::Contains("aarm: denied"));
+  auto record = FindAction(run.records, kind, path);
+  REQUIRE(record);
+  CHECK((*record)["decision"]["verdict"] == "allow");
+  CHECK((*record)["decision"]["by"] == "policy");
+  CHECK((*record)["outcome"]["ok"] == true);
+  CHECK(VerifyProblems(ws, run.receipts).empty());
+  return run;
+}
+
+struct Denial {
+  std::string kind;
+  std::string path;
+  std::string to;          // rename and link
+  std::string rule;
+  int err = 13;            // EACCES for files, EPERM for exec
+  std::string shown;       // the object as the stderr line names it
+};
+
+// The agent's action was refused with the denial's errno; the receipt records the rule and
+// the stderr line names the action and the rule.
+RecordedRun ExpectDenied(const Workspace& ws, const std::vector<std::string>& probe,
+                         const Denial& denial) {
+  INFO("probe " << Joined(probe));
+  std::vector<std::string> command = {ProbePath()};
+  command.insert(command.end(), probe.begin(), probe.end());
+  auto run = RunRecorded(ws, command, {.quiet = false});
+  CHECK(FirstLine(run.result.out) ==
+        (denial.err == 1 ? "errno 1 EPERM" : "errno 13 EACCES"));
+  CHECK_THAT(run.result.err, Catch::Contains("aarm: denied " + denial.kind + " " +
+                                             denial.shown + " (rule: " + denial.rule + ")\n"));
+  auto record = FindAction(run.records, denial.kind, denial.path);
+  REQUIRE(record);
+  CHECK((*record)["decision"]["verdict"] == "deny");
+  CHECK((*record)["decision"]["rule"] == denial.rule);
+  CHECK((*record)["decision"]["by"] == "policy");
+  CHECK((*record)["outcome"]["ok"] == false);
+  CHECK((*record)["outcome"]["errno"] == denial.err);
+  if (!denial.to.empty()) CHECK((*record)["action"]["to"] == denial.to);
+  CHECK(VerifyProblems(ws, run.receipts).empty());
+  return run;
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat st {};
+  stat(path.c_str(), &st);
+  return st.st_mode & 07777;
+}
+
+TEST_CASE("process.exec: an allowed program runs, a denied one gets EPERM",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  auto allowed = ExpectAllowed(world.ws, {"exec", "/usr/bin/mkdir", world.P("made-by-exec")},
+                               "", "process.exec", "/usr/bin/mkdir");
+  CHECK(PathExists(world.P("made-by-exec")));
+  auto record = FindAction(allowed.records, "process.exec", "/usr/bin/mkdir");
+  REQUIRE(record);
+  CHECK((*record)["action"]["argv"] ==
+        Json::array({"/usr/bin/mkdir", world.P("made-by-exec")}));
+
+  auto denied =
+      ExpectDenied(world.ws, {"exec", "/usr/bin/touch", world.P("touched")},
+                   {"process.exec", "/usr/bin/touch", "", "no-touch", 1,
+                    "/usr/bin/touch " + world.P("touched")});
+  CHECK_FALSE(PathExists(world.P("touched")));
+  record = FindAction(denied.records, "process.exec", "/usr/bin/touch");
+  REQUIRE(record);
+  CHECK((*record)["action"]["argv"] == Json::array({"/usr/bin/touch", world.P("touched")}));
+  CHECK((*record)["action"]["cwd"] == world.ws.Project());
+}
+
+TEST_CASE("file.read: an allowed file is read, a denied one gets EACCES", "[e2e][mediation]") {
+  ActionWorld world;
+  ExpectAllowed(world.ws, {"read", world.P("notes.txt")}, "ok notes.txt\\n", "file.read",
+                world.P("notes.txt"));
+  ExpectDenied(world.ws, {"read", world.P("secret.txt")},
+               {"file.read", world.P("secret.txt"), "", "no-read-secret", 13,
+                world.P("secret.txt")});
+  CHECK(ReadFileText(world.P("secret.txt")) == "secret.txt\n");
+}
+
+TEST_CASE("file.write: an allowed file is written, a denied one stays as it was",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  ExpectAllowed(world.ws, {"write", world.P("open.txt"), "changed"}, "ok written", "file.write",
+                world.P("open.txt"));
+  CHECK(ReadFileText(world.P("open.txt")) == "changed");
+  for (const char* mode : {"write", "append", "open-write", "truncate"}) {
+    std::vector<std::string> probe = {mode, world.P("locked.txt")};
+    if (std::string(mode) == "write" || std::string(mode) == "append") probe.push_back("x");
+    ExpectDenied(world.ws, probe,
+                 {"file.write", world.P("locked.txt"), "", "no-write-locked", 13,
+                  world.P("locked.txt")});
+  }
+  CHECK(ReadFileText(world.P("locked.txt")) == "locked.txt\n");
+}
+
+TEST_CASE("file.create: an allowed file is created, a denied one does not appear",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  ExpectAllowed(world.ws, {"create", world.P("made.txt")}, "ok written", "file.create",
+                world.P("made.txt"));
+  CHECK(PathExists(world.P("made.txt")));
+  ExpectDenied(world.ws, {"create", world.P("sealed/new.txt")},
+               {"file.create", world.P("sealed/new.txt"), "", "no-create-sealed", 13,
+                world.P("sealed/new.txt")});
+  ExpectDenied(world.ws, {"mkdir", world.P("sealed/dir")},
+               {"file.create", world.P("sealed/dir"), "", "no-create-sealed", 13,
+                world.P("sealed/dir")});
+  CHECK_FALSE(PathExists(world.P("sealed/new.txt")));
+  CHECK_FALSE(PathExists(world.P("sealed/dir")));
+}
+
+TEST_CASE("file.delete: an allowed file is removed, a denied one stays", "[e2e][mediation]") {
+  ActionWorld world;
+  ExpectAllowed(world.ws, {"unlink", world.P("trash.txt")}, "ok unlinked", "file.delete",
+                world.P("trash.txt"));
+  CHECK_FALSE(PathExists(world.P("trash.txt")));
+  ExpectDenied(world.ws, {"unlink", world.P("keep.txt")},
+               {"file.delete", world.P("keep.txt"), "", "no-delete-keep", 13,
+                world.P("keep.txt")});
+  CHECK(ReadFileText(world.P("keep.txt")) == "keep.txt\n");
+}
+
+TEST_CASE("file.rename: an allowed rename moves the file, a denied one leaves it",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  auto allowed = ExpectAllowed(world.ws, {"rename", world.P("move-me.txt"), world.P("moved.txt")},
+                               "ok renamed", "file.rename", world.P("move-me.txt"));
+  CHECK(ReadFileText(world.P("moved.txt")) == "move-me.txt\n");
+  CHECK_FALSE(PathExists(world.P("move-me.txt")));
+  auto record = FindAction(allowed.records, "file.rename", world.P("move-me.txt"));
+  REQUIRE(record);
+  CHECK((*record)["action"]["to"] == world.P("moved.txt"));
+
+  ExpectDenied(world.ws, {"rename", world.P("stay.txt"), world.P("gone.txt")},
+               {"file.rename", world.P("stay.txt"), world.P("gone.txt"), "no-rename-stay", 13,
+                world.P("stay.txt") + " -> " + world.P("gone.txt")});
+  CHECK(ReadFileText(world.P("stay.txt")) == "stay.txt\n");
+  CHECK_FALSE(PathExists(world.P("gone.txt")));
+}
+
+TEST_CASE("file.link: an allowed hard link is made, a denied one is not", "[e2e][mediation]") {
+  ActionWorld world;
+  ExpectAllowed(world.ws, {"link", world.P("linkable.txt"), world.P("second-name.txt")},
+                "ok linked", "file.link", world.P("linkable.txt"));
+  CHECK(ReadFileText(world.P("second-name.txt")) == "linkable.txt\n");
+  // `path` matches either side: as the source and as the destination.
+  ExpectDenied(world.ws, {"link", world.P("linked.txt"), world.P("alias.txt")},
+               {"file.link", world.P("linked.txt"), world.P("alias.txt"), "no-link-linked", 13,
+                world.P("linked.txt") + " -> " + world.P("alias.txt")});
+  CHECK_FALSE(PathExists(world.P("alias.txt")));
+}
+
+TEST_CASE("file.chmod: an allowed mode change happens, a denied one does not",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  ExpectAllowed(world.ws, {"chmod", world.P("modable.txt")}, "ok changed", "file.chmod",
+                world.P("modable.txt"));
+  CHECK(ModeOf(world.P("modable.txt")) == 0777);
+  ExpectDenied(world.ws, {"chmod", world.P("mode.txt")},
+               {"file.chmod", world.P("mode.txt"), "", "no-chmod-mode", 13, world.P("mode.txt")});
+  CHECK(ModeOf(world.P("mode.txt")) == 0644);
+}
+
+TEST_CASE("-q records a denial without the line on standard error", "[e2e][mediation]") {
+  ActionWorld world;
+  auto run = RunRecorded(world.ws, {ProbePath(), "read", world.P("secret.txt")});
+  CHECK(FirstLine(run.result.out) == "errno 13 EACCES");
+  CHECK_THAT(run.result.err, !Catch::Contains("aarm:"));
+  auto record = FindAction(run.records, "file.read", world.P("secret.txt"));
+  REQUIRE(record);
+  CHECK((*record)["decision"]["verdict"] == "deny");
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
+}
+
+TEST_CASE("--audit lets a deny rule through and records it as audit", "[e2e][mediation]") {
+  ActionWorld world;
+  auto run = RunRecorded(world.ws, {ProbePath(), "read", world.P("secret.txt")},
+                         {.quiet = false, .options = {"--audit"}});
+  CHECK(FirstLine(run.result.out) == "ok secret.txt\\n");
+  CHECK_THAT(run.result.err, Catch::Contains("aarm: audit: would deny file.read " +
+                                             world.P("secret.txt") +
+                                             " (rule: no-read-secret)\n"));
+  CHECK_THAT(run.result.err, !Catch::Contains("aarm: denied"));
+  auto record = FindAction(run.records, "file.read", world.P("secret.txt"));
+  REQUIRE(record);
+  CHECK((*record)["decision"]["verdict"] == "deny");
+  CHECK((*record)["decision"]["rule"] == "no-read-secret");
+  CHECK((*record)["decision"]["by"] == "audit");
+  CHECK((*record)["outcome"]["ok"] == true);
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
+
+  // A denied program runs too: neither the exec decision nor the exec guard stops it.
+  auto exec = RunRecorded(world.ws, {ProbePath(), "exec", "/usr/bin/touch", world.P("audited")},
+                          {.options = {"--audit"}});
+  CHECK(exec.result.status == 0);
+  CHECK(PathExists(world.P("audited")));
+  record = FindAction(exec.records, "process.exec", "/usr/bin/touch");
+  REQUIRE(record);
+  CHECK((*record)["decision"]["by"] == "audit");
+}
+
+TEST_CASE("--audit does not lift a forbid rule", "[e2e][mediation]") {
+  ActionWorld world;
+  auto run = RunRecorded(world.ws, {ProbePath(), "read", world.P("forbidden.txt")},
+                         {.quiet = false, .options = {"--audit"}});
+  CHECK(FirstLine(run.result.out) == "errno 13 EACCES");
+  CHECK_THAT(run.result.err, Catch::Contains("aarm: denied file.read " +
+                                             world.P("forbidden.txt") +
+                                             " (rule: never-forbidden)\n"));
+  auto record = FindAction(run.records, "file.read", world.P("forbidden.txt"));
+  REQUIRE(record);
+  CHECK((*record)["decision"]["verdict"] == "deny");
+  CHECK((*record)["decision"]["by"] == "policy");
+  CHECK((*record)["decision"]["forbidden"] == true);
+  CHECK((*record)["outcome"]["errno"] == 13);
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
+}
+
+TEST_CASE("a forbid rule beats an allow rule before it; a deny rule does not",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  world.ws.WriteProfile(ProfileToml({}) + R"(
+[[rule]]
+id = "project-readable"
+on = "file.read"
+match = { path = "{project}/**" }
+decision = "allow"
+
+[[rule]]
+id = "late-deny"
+on = "file.read"
+match = { path = "{project}/secret.txt" }
+decision = "deny"
+
+[[rule]]
+id = "late-forbid"
+on = "file.read"
+match = { path = "{project}/forbidden.txt" }
+decision = "forbid"
+)");
+  auto forbidden = ExpectDenied(world.ws, {"read", world.P("forbidden.txt")},
+                                {"file.read", world.P("forbidden.txt"), "", "late-forbid", 13,
+                                 world.P("forbidden.txt")});
+  auto record = FindAction(forbidden.records, "file.read", world.P("forbidden.txt"));
+  REQUIRE(record);
+  CHECK((*record)["decision"]["forbidden"] == true);
+
+  auto allowed = ExpectAllowed(world.ws, {"read", world.P("secret.txt")}, "ok secret.txt\\n",
+                               "file.read", world.P("secret.txt"));
+  record = FindAction(allowed.records, "file.read", world.P("secret.txt"));
+  REQUIRE(record);
+  CHECK((*record)["decision"]["rule"] == "project-readable");
+}
+
+}  // namespace
+}  // namespace aarm::testing
