@@ -1,0 +1,84 @@
+// Writes one session of N action receipts through the receipt log aarm-run uses (SessionLog:
+// canonical form, SHA-256 chain, Ed25519 signature, one O_APPEND write per record, a sync at
+// least once a second), shaped like the file actions aarm-run records. Times the appends and
+// prints "records N NS_PER_RECORD", the cost of recording alone, without any mediation.
+//
+// usage: receipt_log_gen KEY.pem OUT.jsonl N
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "aarm/receipts/canonical.hpp"
+#include "aarm/receipts/session_log.hpp"
+#include "aarm/receipts/signing_key.hpp"
+
+namespace {
+
+int Fail(const std::string& what, const aarm::Error& error) {
+  std::fprintf(stderr, "receipt_log_gen: %s: %s\n", what.c_str(), error.Describe().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: receipt_log_gen KEY.pem OUT.jsonl N\n");
+    return 2;
+  }
+  long count = std::atol(argv[3]);
+  if (count <= 0) {
+    std::fprintf(stderr, "receipt_log_gen: N must be a positive number\n");
+    return 2;
+  }
+  auto key = aarm::receipts::SigningKey::Load(argv[1]);
+  if (!key) return Fail("key", key.error());
+  const std::string session = "6f1c1a52-8f0e-4d5e-9a59-3c2b8d7e4f10";
+  auto log = aarm::receipts::SessionLog::Open(argv[2], std::move(*key), session);
+  if (!log) return Fail("log", log.error());
+
+  const std::string profile_text = "version = 1\n[session]\ndefault = \"allow\"\n";
+  aarm::receipts::ProfileRecord profile{"bench", aarm::receipts::Sha256Hex(profile_text),
+                                        profile_text};
+  nlohmann::json identity = {
+      {"human", {{"uid", 1000}, {"user", "dev"}}},
+      {"agent", {{"name", "make"}, {"argv", {"make", "-j2"}}}},
+      {"host", "bench"},
+      {"session", session},
+  };
+  if (auto started = log->Start(identity, profile, "build the project", {}); !started) {
+    return Fail("session.start", started.error());
+  }
+
+  auto begin = std::chrono::steady_clock::now();
+  for (long i = 0; i < count; ++i) {
+    nlohmann::json action = {
+        {"kind", i % 4 == 0 ? "file.create" : "file.read"},
+        {"path", "/home/dev/project/src/module" + std::to_string(i % 40) + "/unit" +
+                     std::to_string(i) + ".c"},
+        {"flags", i % 4 == 0 ? 0x80241 : 0x80000},
+        {"process",
+         {{"pid", 4000 + i % 97}, {"exe", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1"},
+          {"ppids", {3990 + i % 7, 3001, 3000}}}},
+    };
+    nlohmann::json decision = {{"verdict", "allow"},
+                               {"rule", ""},
+                               {"reason", "session default"},
+                               {"profile_sha256", profile.sha256},
+                               {"by", "policy"}};
+    auto recorded = log->RecordAction(std::move(action), nlohmann::json::object(),
+                                      std::move(decision), {{"ok", true}});
+    if (!recorded) return Fail("action", recorded.error());
+  }
+  auto elapsed = std::chrono::steady_clock::now() - begin;
+
+  if (auto ended = log->End({0, std::nullopt}, {}); !ended) {
+    return Fail("session.end", ended.error());
+  }
+  double ns = std::chrono::duration<double, std::nano>(elapsed).count();
+  std::printf("records %ld %.1f\n", count, ns / static_cast<double>(count));
+  return 0;
+}
