@@ -41,6 +41,8 @@ constexpr int kExitNotFound = 127;
 // Concurrent decisions: enough that a slow one (a big argv, a deep path) never stalls the
 // others on this 2-CPU class of machine, few enough to stay cheap.
 constexpr unsigned kMediationWorkers = 4;
+// Files below hidden paths checked by device and inode (only those with several names count).
+constexpr size_t kMaxHiddenObjects = 100000;
 
 Outcome Failed(Error error, int status = kExitAarmFailed) {
   return Outcome{status, std::move(error)};
@@ -216,9 +218,21 @@ Outcome Execute(const RunOptions& options) {
   // The tracer is forked before the worker threads exist.
   auto exec_guard = supervisor::ExecGuard::Start(sandbox->AgentPid(), *engine, options.audit);
   if (!exec_guard) return Failed(exec_guard.error());
-  auto mediation = supervisor::Supervisor::Start(sandbox->TakeNotifyFd(), *engine, observer,
-                                                 {options.audit, kMediationWorkers,
-                                                  sandbox->UsesNamespaces() ? sandbox->AgentPid() : 0});
+  // Hidden files, the receipt log and the key, by device and inode: other names of them (hard
+  // links made before the session) are refused too.
+  std::vector<std::string> never_reached = spec->filesystem.hide;
+  never_reached.insert(never_reached.end(), spec->protected_paths.begin(),
+                       spec->protected_paths.end());
+  supervisor::HiddenObjects hidden =
+      supervisor::CollectHiddenObjects(never_reached, kMaxHiddenObjects);
+  if (hidden.skipped) {
+    spdlog::warn("{} files below hidden paths are not covered against hard links (limit {})",
+                 hidden.skipped, kMaxHiddenObjects);
+  }
+  auto mediation = supervisor::Supervisor::Start(
+      sandbox->TakeNotifyFd(), *engine, observer,
+      {options.audit, kMediationWorkers, sandbox->UsesNamespaces() ? sandbox->AgentPid() : 0,
+       &hidden});
   if (!mediation) return Failed(mediation.error());
 
   SessionStatus status{who.session, receipts_path};

@@ -308,8 +308,7 @@ StepFailure BuildFilesystemView(const MountPlan& plan) {
   // The private /tmp first: profile paths below the host's /tmp are then bound on top of it.
   char tmp[PATH_MAX];
   if (!Join(tmp, plan.staging_root, "/tmp")) return FailedWith(SetupStep::kMountTmp, ENAMETOOLONG);
-  if (auto failure = BindWithAttributes(plan.private_tmp.c_str(), tmp, true,
-                                        plan.tmp_writable ? kReadWrite : kReadOnly,
+  if (auto failure = BindWithAttributes(plan.private_tmp.c_str(), tmp, true, kReadWrite,
                                         SetupStep::kMountTmp);
       failure.failed()) {
     return failure;
@@ -352,6 +351,13 @@ StepFailure BuildFilesystemView(const MountPlan& plan) {
     if (failure.failed()) return failure;
   }
 
+  // Only now: the profile's paths below /tmp needed their mount points created in it first.
+  // The remount touches the /tmp mount alone; what is bound inside keeps its own flags.
+  if (!plan.tmp_writable &&
+      mount(nullptr, tmp, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+            nullptr) != 0) {
+    return Failed(SetupStep::kMountTmp);
+  }
   char path[PATH_MAX];
   if (!Join(path, plan.staging_root, "/proc")) return FailedWith(SetupStep::kMountProc, ENAMETOOLONG);
   if (int err = MakeMountPoint(path, true)) return FailedWith(SetupStep::kMountProc, err);

@@ -36,13 +36,14 @@ int AsFd(uint64_t arg) { return static_cast<int>(static_cast<int32_t>(arg)); }
 class Call {
  public:
   Call(const seccomp_notif& request, const NotifyChannel& channel, const policy::Engine& engine,
-       bool audit, bool perform, NamespaceOps* namespace_ops)
+       bool audit, bool perform, NamespaceOps* namespace_ops, const HiddenObjects* hidden)
       : request_(request),
         channel_(channel),
         engine_(engine),
         audit_(audit),
         perform_(perform),
-        namespace_ops_(namespace_ops) {}
+        namespace_ops_(namespace_ops),
+        hidden_(hidden) {}
 
   HandledCall Run(const syscalls::MediatedSyscall& entry);
 
@@ -116,6 +117,18 @@ class Call {
     return true;
   }
 
+  // SECURITY: the object reached is another name of a hidden file (a hard link made before the
+  // session). The decision just made on the name is overturned.
+  bool IsHiddenObject(dev_t dev, ino_t ino) {
+    if (hidden_ == nullptr || !hidden_->Contains(dev, ino) || out_.actions.empty()) return false;
+    policy::Decision& decision = out_.actions.back().decision;
+    decision = policy::Decision{policy::Verdict::kDeny, true, "filesystem.hide",
+                                "the same file as a hidden path (another hard link to it)"};
+    out_.actions.back().enforced = true;
+    ReplyError(EACCES);
+    return true;
+  }
+
   bool DecideFile(ActionKind kind, const std::string& path, uint32_t flags = 0) {
     policy::Action action;
     action.kind = kind;
@@ -149,6 +162,7 @@ class Call {
   bool audit_;
   bool perform_;
   NamespaceOps* namespace_ops_;
+  const HiddenObjects* hidden_;
   std::optional<AgentView> view_;
   std::optional<policy::ActingProcess> process_;
   HandledCall out_;
@@ -362,6 +376,11 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags,
                   mode & ~view_->Status().umask);
   if (fd < 0) return ReplyError(errno);
+  struct stat opened;
+  if (fstat(fd, &opened) == 0 && IsHiddenObject(opened.st_dev, opened.st_ino)) {
+    close(fd);
+    return;
+  }
   out_.reply.kind = Reply::Kind::kInjectFd;
   out_.reply.fd.Reset(fd);
   out_.reply.close_on_exec = flags & O_CLOEXEC;
@@ -503,6 +522,11 @@ void Call::Link(int old_dirfd, uint64_t old_address, int new_dirfd, uint64_t new
   action.path = source->path;
   action.to = target->path;
   if (!Decide(std::move(action), EACCES)) return;
+  struct stat linked;
+  if (fstatat(source->parent.Get(), source->name.c_str(), &linked, AT_SYMLINK_NOFOLLOW) == 0 &&
+      IsHiddenObject(linked.st_dev, linked.st_ino)) {
+    return;
+  }
   if (LeftToKernel()) return;
   ReplyFromLastCall(linkat(source->parent.Get(), source->name.c_str(), target->parent.Get(),
                            target->name.c_str(), 0));
@@ -583,7 +607,7 @@ void Call::Utimes(int dirfd, uint64_t path_address, std::optional<std::array<tim
 
 HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channel,
                        const policy::Engine& engine, bool audit, bool perform,
-                       NamespaceOps* namespace_ops) {
+                       NamespaceOps* namespace_ops, const HiddenObjects* hidden) {
   const auto* entry = syscalls::FindMediated(request.data.nr);
   if (entry == nullptr) {
     HandledCall call;
@@ -591,7 +615,7 @@ HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channe
     call.reply.err = ENOSYS;
     return call;
   }
-  Call call(request, channel, engine, audit, perform, namespace_ops);
+  Call call(request, channel, engine, audit, perform, namespace_ops, hidden);
   return call.Run(*entry);
 }
 

@@ -44,6 +44,6 @@ struct HandledCall {
 // mount namespace.
 HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channel,
                        const policy::Engine& engine, bool audit, bool perform,
-                       NamespaceOps* namespace_ops);
+                       NamespaceOps* namespace_ops, const HiddenObjects* hidden);
 
 }  // namespace aarm::supervisor

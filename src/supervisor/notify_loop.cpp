@@ -138,7 +138,7 @@ class NotifySupervisor final : public Supervisor {
   void Answer(const seccomp_notif& request) {
     HandledCall call = HandleCall(request, channel_, engine_, options_.audit,
                                   options_.agent_in_namespaces > 0,
-                                  namespace_ops_ ? &*namespace_ops_ : nullptr);
+                                  namespace_ops_ ? &*namespace_ops_ : nullptr, options_.hidden);
     Reply& reply = call.reply;
     for (const auto& decided : call.actions) {
       auto observed = observer_.OnDecided(decided.action, decided.decision, decided.enforced,

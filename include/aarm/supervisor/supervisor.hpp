@@ -11,6 +11,7 @@
 #include "aarm/base/unique_fd.hpp"
 #include "aarm/policy/action.hpp"
 #include "aarm/policy/engine.hpp"
+#include "aarm/supervisor/hidden_objects.hpp"
 
 namespace aarm::supervisor {
 
@@ -39,6 +40,8 @@ struct SupervisorOptions {
   // does not hold the supervisor — allowed calls are then left to the kernel (CONTINUE), and a
   // thread racing the check can redirect one within the Landlock envelope.
   pid_t agent_in_namespaces = 0;
+  // Files the agent must not open or link under any name (see hidden_objects.hpp).
+  const HiddenObjects* hidden = nullptr;
 };
 
 class Supervisor {
