@@ -8,8 +8,8 @@
 // so a denial (EPERM, ENOSYS) is told apart from the kernel's own refusal.
 //
 // The long-running modes (wait-signals, tick, sleep, spawn-sleeper) print progress lines; the
-// race modes (open-race, open-loop, exec-race) print one "ok" line of counts; signal-storm
-// runs until killed.
+// race modes (open-race, open-loop, exec-race) print one "ok" line of counts; signal-storm and
+// symlink-swap run until killed.
 // "deny-userns CLONE3_ERRNO COMMAND..." is no probe but a wrapper: it runs COMMAND under a
 // seccomp filter that refuses user namespaces the way container runtimes do.
 // Built static so it runs in any filesystem view that contains its directory.
@@ -588,6 +588,18 @@ static int OpathReopen(const char* path, const char* via, const char* text) {
   return WriteFile(name, text, O_TRUNC);
 }
 
+// Points LINK at A and at B in turn, each time by renaming a fresh link over it, until killed.
+_Noreturn static void SymlinkSwap(const char* link, const char* a, const char* b) {
+  char fresh[4096];
+  snprintf(fresh, sizeof fresh, "%s.new", link);
+  printf("swapping\n");
+  fflush(stdout);
+  for (unsigned long i = 0;; ++i) {
+    unlink(fresh);
+    if (symlink(i & 1 ? b : a, fresh) == 0) rename(fresh, link);
+  }
+}
+
 // Sends SIG to the probe's whole process group every 100 µs until killed.
 _Noreturn static void SignalStorm(int sig) {
   printf("storming\n");
@@ -831,6 +843,7 @@ static int Dispatch(int argc, char** argv) {
     return Report(renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2], RENAME_EXCHANGE), "exchanged");
   }
   if (IS("signal-storm")) SignalStorm(SIGCHLD);
+  if (IS("symlink-swap")) { NEED(3); SymlinkSwap(argv[1], argv[2], argv[3]); }
   if (IS("opens-under-signals")) { NEED(2); return OpensUnderSignals(argv[1], atol(argv[2])); }
   // The same attempt from another process or another thread of this one.
   if (IS("child")) {
