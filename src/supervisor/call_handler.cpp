@@ -371,11 +371,17 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
     out_.reply.kind = Reply::Kind::kContinue;
     return;
   }
-  int open_flags = (flags | O_CLOEXEC | O_NOCTTY) & ~O_NOFOLLOW;
+  // O_NONBLOCK: a FIFO swapped in after the check above must not hold a worker forever; the
+  // flag is taken off again unless the agent asked for it.
+  int open_flags = (flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) & ~O_NOFOLLOW;
   if (!resolved->magic_link) open_flags |= O_NOFOLLOW;
   int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags,
                   mode & ~view_->Status().umask);
   if (fd < 0) return ReplyError(errno);
+  if (!(flags & O_NONBLOCK) && !(flags & O_PATH)) {
+    int status = fcntl(fd, F_GETFL);
+    if (status >= 0) fcntl(fd, F_SETFL, status & ~O_NONBLOCK);
+  }
   struct stat opened;
   if (fstat(fd, &opened) == 0 && IsHiddenObject(opened.st_dev, opened.st_ino)) {
     close(fd);
