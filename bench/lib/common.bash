@@ -40,6 +40,24 @@ bench_scratch() {
     pub=$scratch/key/signing-key.pub.pem
 }
 
+# bench_enter_mount_namespace ARGS...: as root, re-runs the script in a private mount namespace
+# (once), so that bench_tmpfs can mount without touching the host's mount table.
+bench_enter_mount_namespace() {
+    if [[ $(id -u) == 0 && -z ${BENCH_MOUNT_NAMESPACE:-} ]] && command -v unshare >/dev/null; then
+        BENCH_MOUNT_NAMESPACE=1 exec unshare --mount --propagation private "$0" "$@"
+    fi
+}
+
+# bench_tmpfs DIR: mounts a tmpfs on DIR when the script runs in its own mount namespace; sets
+# dir_fstype to the file system DIR is then on.
+bench_tmpfs() {
+    local dir=$1
+    if [[ -n ${BENCH_MOUNT_NAMESPACE:-} ]] && mount -t tmpfs -o size=1g,mode=0755 bench "$dir"; then
+        trap 'cd /; umount "'"$dir"'"; rm -rf "$scratch"' EXIT
+    fi
+    dir_fstype=$(df --output=fstype "$dir" | tail -n1)
+}
+
 # bench_machine: one line naming the date, kernel, CPUs, commit and load.
 bench_machine() {
     local here commit

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# What receipts cost: records written per second while an agent creates files under aarm-run
+# (each create is one recorded action), beside the same loop bare and under the emulating
+# kernel floor; the receipt log's own cost per record (receipt_log_gen: SessionLog without any
+# mediation) beside OpenSSL's raw Ed25519 signing; and `aarm verify` throughput on a large log
+# beside the raw Ed25519 verify rate per core times the cores. Repetitions are interleaved; the
+# table holds medians and their spread.
+#
+# usage: bench/receipts.sh [BIN_DIR]   BIN_DIR holds aarm-run, aarm and bench/ (default ./build/bin)
+# environment: BENCH_REPS (default 3), BENCH_VERIFY_RECORDS (records in the verified log,
+#              default 200000), BENCH_CREATES (files created per run under aarm-run, default 3000)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/common.bash
+source "$here/lib/common.bash"
+
+bench_require openssl python3
+# Creating files on this class of machine's shared ext4 costs anywhere from 10 µs to 1 ms (inode
+# allocation skips recently deleted inodes, and others delete many): the files are created in a
+# tmpfs when the script may mount one, so that the figures are the mediator's, not the disk's.
+bench_enter_mount_namespace "$@"
+bench_locate "${1:-./build/bin}"
+reps=${BENCH_REPS:-3}
+verify_records=${BENCH_VERIFY_RECORDS:-200000}
+creates=${BENCH_CREATES:-3000}
+for setting in reps verify_records creates; do
+    [[ ${!setting} =~ ^[1-9][0-9]*$ ]] || bench_die "$setting must be a positive number"
+done
+bench_scratch
+
+project=$scratch/project
+mkdir -p "$project"
+bench_tmpfs "$project"
+cp "$bench_bin/workload" "$project/workload"
+receipts=$scratch/receipts.jsonl
+big_log=$scratch/big.jsonl
+samples=$scratch/samples.tsv
+: >"$samples"
+cd "$project"
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$samples"; }
+
+# create REP MECHANISM N: N new files in a fresh directory of the project, ns per create.
+create() {
+    local rep=$1 mechanism=$2 n=$3 dir out
+    dir=$project/out-$rep-$mechanism
+    rm -rf "$dir"
+    mkdir "$dir"
+    case $mechanism in
+        bare) out=$("$project/workload" create "$dir" "$n") ;;
+        floor-emulate) out=$("$bench_bin/mediate_floor" emulate -- "$project/workload" create "$dir" "$n") ;;
+        aarm-run)
+            rm -f "$receipts"
+            out=$("$bin_dir/aarm-run" --key "$key" -r "$receipts" -- "$project/workload" create "$dir" "$n")
+            # Every create must have become a receipt, the untimed warm-up's too.
+            local recorded warmup=$((n / 20 < 50 ? n / 20 : 50))
+            recorded=$(grep -c '"kind":"file.create"' "$receipts" || true)
+            ((recorded == n + warmup)) ||
+                bench_die "aarm-run recorded $recorded creates for $((n + warmup))"
+            ;;
+    esac
+    rm -rf "$dir"
+    record "$rep" "create:$mechanism" "$(cut -d' ' -f3 <<<"$out")"
+}
+
+machine=$(bench_machine)
+# The large log is written once; its writing time is one more sample of the log's own cost.
+gen_start=$(bench_now_ns)
+"$bench_bin/receipt_log_gen" "$key" "$big_log" "$verify_records" >/dev/null
+gen_seconds=$(python3 -c "print(($(bench_now_ns) - $gen_start) / 1e9)")
+big_lines=$(wc -l <"$big_log")
+
+for ((rep = 1; rep <= reps; ++rep)); do
+    create "$rep" bare $((creates * 20))
+    create "$rep" floor-emulate $((creates * 5))
+    create "$rep" aarm-run "$creates"
+
+    rm -f "$scratch/small.jsonl"
+    out=$("$bench_bin/receipt_log_gen" "$key" "$scratch/small.jsonl" "$creates")
+    record "$rep" log "$(cut -d' ' -f3 <<<"$out")"
+
+    # " 253 bits EdDSA (Ed25519)   0.0000s   0.0001s  23166.2   9078.9": sign/s, verify/s.
+    speed=$(openssl speed -seconds 2 ed25519 2>/dev/null | grep 'EdDSA (Ed25519)' | tail -n1)
+    [[ -n $speed ]] || bench_die "openssl speed printed no Ed25519 line"
+    record "$rep" sign_per_s "$(awk '{print $(NF-1)}' <<<"$speed")"
+    record "$rep" verify_per_s "$(awk '{print $NF}' <<<"$speed")"
+
+    start=$(bench_now_ns)
+    "$bin_dir/aarm" verify --key "$pub" "$big_log" >/dev/null ||
+        bench_die "aarm verify rejected the generated log"
+    record "$rep" verify_ns "$(($(bench_now_ns) - start))"
+done
+
+echo "receipts: median of $reps interleaved repetitions (±: half the min..max range)"
+echo "$machine"
+echo "verified log: $big_lines records ($((verify_records)) actions), written once by" \
+    "receipt_log_gen in ${gen_seconds%.*} s; creates under aarm-run: $creates per run," \
+    "files created in $dir_fstype, receipts written to $(df --output=fstype "$scratch" | tail -n1)"
+echo
+python3 - "$samples" "$here/lib" "$big_lines" "$(nproc)" <<'PY'
+import sys
+from collections import defaultdict
+
+sys.path.insert(0, sys.argv[2])
+from table import median_and_spread, print_table, thousands
+
+samples = defaultdict(list)
+for line in open(sys.argv[1]):
+    rep, name, value = line.rstrip("\n").split("\t")
+    samples[name].append(float(value))
+records, cores = int(sys.argv[3]), int(sys.argv[4])
+m = {name: median_and_spread(values) for name, values in samples.items()}
+
+sign_per_s, _ = m["sign_per_s"]
+verify_per_s, _ = m["verify_per_s"]
+sign_us = 1e6 / sign_per_s
+verify_all_cores = verify_per_s * cores
+
+
+def per_op_row(label, name, beside=""):
+    ns, spread = m[name]
+    return [label, f"{thousands(1e9 / ns)}", f"{ns / 1000:,.1f} ±{spread:.0%}", beside]
+
+
+floor_ns = m["create:floor-emulate"][0]
+aarm_ns = m["create:aarm-run"][0]
+log_ns = m["log"][0]
+verify_s = [ns / 1e9 for ns in samples["verify_ns"]]
+verify_rate, verify_spread = median_and_spread([records / s for s in verify_s])
+
+rows = [
+    per_op_row("create+close, bare", "create:bare"),
+    per_op_row("create+close, floor (b): open emulated by ADDFD|SEND", "create:floor-emulate"),
+    per_op_row("create+close under aarm-run: records written", "create:aarm-run",
+               f"+{(aarm_ns - floor_ns) / 1000:,.1f} µs over floor (b) = "
+               f"{(aarm_ns - floor_ns) / 1000 / sign_us:.1f}× a signature"),
+    per_op_row("receipt log alone (SessionLog::RecordAction)", "log",
+               f"signature {sign_us:.1f} µs = {sign_us * 1000 / log_ns:.0%} of it"),
+    ["raw Ed25519 sign, 1 core (openssl speed)", thousands(sign_per_s),
+     f"{sign_us:,.1f} ±{m['sign_per_s'][1]:.0%}", ""],
+    [f"aarm verify, {records:,}-record log", thousands(verify_rate),
+     f"{1e6 / verify_rate:,.1f} ±{verify_spread:.0%}",
+     f"{verify_rate / verify_all_cores:.0%} of raw verify × {cores} cores"],
+    [f"raw Ed25519 verify, 1 core × {cores} (openssl speed)", thousands(verify_all_cores),
+     f"{1e6 / verify_per_s:,.1f} per core ±{m['verify_per_s'][1]:.0%}", ""],
+]
+print_table(["", "per second", "µs each", "beside it"], rows)
+PY
