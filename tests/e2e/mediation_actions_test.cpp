@@ -13,74 +13,30 @@ namespace {
 
 // One rule per kind, each denying one file of the project; everything else is allowed by
 // session.default.
-constexpr const char* kRules = R"(
-[[rule]]
-id = "no-read-secret"
-on = "file.read"
-match = { path = "{project}/secret.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-write-locked"
-on = "file.write"
-match = { path = "{project}/locked.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-create-sealed"
-on = "file.create"
-match = { path = "{project}/sealed/**" }
-decision = "deny"
-
-[[rule]]
-id = "no-delete-keep"
-on = "file.delete"
-match = { path = "{project}/keep.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-rename-stay"
-on = "file.rename"
-match = { from = "{project}/stay.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-link-linked"
-on = "file.link"
-match = { path = "{project}/linked.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-chmod-mode"
-on = "file.chmod"
-match = { path = "{project}/mode.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-touch"
-on = "process.exec"
-match = { path = "/usr/bin/touch" }
-decision = "deny"
-
-[[rule]]
-id = "never-forbidden"
-on = "file.read"
-match = { path = "{project}/forbidden.txt" }
-decision = "forbid"
-)";
+const std::vector<TestRule> kRules = {
+    {"no-read-secret", {"file.read"}, "path", {"{project}/secret.txt"}, "deny"},
+    {"no-write-locked", {"file.write"}, "path", {"{project}/locked.txt"}, "deny"},
+    {"no-create-sealed", {"file.create"}, "path", {"{project}/sealed/**"}, "deny"},
+    {"no-delete-keep", {"file.delete"}, "path", {"{project}/keep.txt"}, "deny"},
+    {"no-rename-stay", {"file.rename"}, "from", {"{project}/stay.txt"}, "deny"},
+    {"no-link-linked", {"file.link"}, "path", {"{project}/linked.txt"}, "deny"},
+    {"no-chmod-mode", {"file.chmod"}, "path", {"{project}/mode.txt"}, "deny"},
+    {"no-touch", {"process.exec"}, "path", {"/usr/bin/touch"}, "deny"},
+    {"never-forbidden", {"file.read"}, "path", {"{project}/forbidden.txt"}, "forbid"},
+};
 
 struct ActionWorld {
   Workspace ws;
 
   ActionWorld() {
     for (const char* name : {"secret.txt", "notes.txt", "locked.txt", "open.txt", "keep.txt",
-                             "trash.txt", "stay.txt", "move-me.txt", "linked.txt",
-                             "linkable.txt", "mode.txt", "modable.txt", "forbidden.txt"}) {
+                             "trash.txt", "stay.txt", "move-me.txt", "linked.txt", "linkable.txt",
+                             "mode.txt", "modable.txt", "forbidden.txt"}) {
       WriteFileText(ws.Project(name), std::string(name) + "\n");
       chmod(ws.Project(name).c_str(), 0644);
     }
     mkdir(ws.Project("sealed").c_str(), 0755);
-    ws.WriteProfile(ProfileToml({}) + kRules);
+    ws.WriteProfile(ProfileToml({}) + RulesToml(kRules));
   }
 
   std::string P(const std::string& name) const { return ws.Project(name); }
@@ -116,10 +72,10 @@ RecordedRun ExpectAllowed(const Workspace& ws, const std::vector<std::string>& p
 struct Denial {
   std::string kind;
   std::string path;
-  std::string to;          // rename and link
+  std::string to;  // rename and link
   std::string rule;
-  int err = 13;            // EACCES for files, EPERM for exec
-  std::string shown;       // the object as the stderr line names it
+  int err = 13;       // EACCES for files, EPERM for exec
+  std::string shown;  // the object as the stderr line names it
 };
 
 // The agent's action was refused with the denial's errno; the receipt records the rule and
@@ -130,10 +86,9 @@ RecordedRun ExpectDenied(const Workspace& ws, const std::vector<std::string>& pr
   std::vector<std::string> command = {ProbePath()};
   command.insert(command.end(), probe.begin(), probe.end());
   auto run = RunRecorded(ws, command, {.quiet = false});
-  CHECK(FirstLine(run.result.out) ==
-        (denial.err == 1 ? "errno 1 EPERM" : "errno 13 EACCES"));
-  CHECK_THAT(run.result.err, Catch::Contains("aarm: denied " + denial.kind + " " +
-                                             denial.shown + " (rule: " + denial.rule + ")\n"));
+  CHECK(FirstLine(run.result.out) == (denial.err == 1 ? "errno 1 EPERM" : "errno 13 EACCES"));
+  CHECK_THAT(run.result.err, Catch::Contains("aarm: denied " + denial.kind + " " + denial.shown +
+                                             " (rule: " + denial.rule + ")\n"));
   auto record = FindAction(run.records, denial.kind, denial.path);
   REQUIRE(record);
   CHECK((*record)["decision"]["verdict"] == "deny");
@@ -152,21 +107,18 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 07777;
 }
 
-TEST_CASE("process.exec: an allowed program runs, a denied one gets EPERM",
-          "[e2e][mediation]") {
+TEST_CASE("process.exec: an allowed program runs, a denied one gets EPERM", "[e2e][mediation]") {
   ActionWorld world;
-  auto allowed = ExpectAllowed(world.ws, {"exec", "/usr/bin/mkdir", world.P("made-by-exec")},
-                               "", "process.exec", "/usr/bin/mkdir");
+  auto allowed = ExpectAllowed(world.ws, {"exec", "/usr/bin/mkdir", world.P("made-by-exec")}, "",
+                               "process.exec", "/usr/bin/mkdir");
   CHECK(PathExists(world.P("made-by-exec")));
   auto record = FindAction(allowed.records, "process.exec", "/usr/bin/mkdir");
   REQUIRE(record);
-  CHECK((*record)["action"]["argv"] ==
-        Json::array({"/usr/bin/mkdir", world.P("made-by-exec")}));
+  CHECK((*record)["action"]["argv"] == Json::array({"/usr/bin/mkdir", world.P("made-by-exec")}));
 
-  auto denied =
-      ExpectDenied(world.ws, {"exec", "/usr/bin/touch", world.P("touched")},
-                   {"process.exec", "/usr/bin/touch", "", "no-touch", 1,
-                    "/usr/bin/touch " + world.P("touched")});
+  auto denied = ExpectDenied(world.ws, {"exec", "/usr/bin/touch", world.P("touched")},
+                             {"process.exec", "/usr/bin/touch", "", "no-touch", 1,
+                              "/usr/bin/touch " + world.P("touched")});
   CHECK_FALSE(PathExists(world.P("touched")));
   record = FindAction(denied.records, "process.exec", "/usr/bin/touch");
   REQUIRE(record);
@@ -178,9 +130,9 @@ TEST_CASE("file.read: an allowed file is read, a denied one gets EACCES", "[e2e]
   ActionWorld world;
   ExpectAllowed(world.ws, {"read", world.P("notes.txt")}, "ok notes.txt\\n", "file.read",
                 world.P("notes.txt"));
-  ExpectDenied(world.ws, {"read", world.P("secret.txt")},
-               {"file.read", world.P("secret.txt"), "", "no-read-secret", 13,
-                world.P("secret.txt")});
+  ExpectDenied(
+      world.ws, {"read", world.P("secret.txt")},
+      {"file.read", world.P("secret.txt"), "", "no-read-secret", 13, world.P("secret.txt")});
   CHECK(ReadFileText(world.P("secret.txt")) == "secret.txt\n");
 }
 
@@ -193,9 +145,9 @@ TEST_CASE("file.write: an allowed file is written, a denied one stays as it was"
   for (const char* mode : {"write", "append", "open-write", "truncate"}) {
     std::vector<std::string> probe = {mode, world.P("locked.txt")};
     if (std::string(mode) == "write" || std::string(mode) == "append") probe.push_back("x");
-    ExpectDenied(world.ws, probe,
-                 {"file.write", world.P("locked.txt"), "", "no-write-locked", 13,
-                  world.P("locked.txt")});
+    ExpectDenied(
+        world.ws, probe,
+        {"file.write", world.P("locked.txt"), "", "no-write-locked", 13, world.P("locked.txt")});
   }
   CHECK(ReadFileText(world.P("locked.txt")) == "locked.txt\n");
 }
@@ -209,9 +161,9 @@ TEST_CASE("file.create: an allowed file is created, a denied one does not appear
   ExpectDenied(world.ws, {"create", world.P("sealed/new.txt")},
                {"file.create", world.P("sealed/new.txt"), "", "no-create-sealed", 13,
                 world.P("sealed/new.txt")});
-  ExpectDenied(world.ws, {"mkdir", world.P("sealed/dir")},
-               {"file.create", world.P("sealed/dir"), "", "no-create-sealed", 13,
-                world.P("sealed/dir")});
+  ExpectDenied(
+      world.ws, {"mkdir", world.P("sealed/dir")},
+      {"file.create", world.P("sealed/dir"), "", "no-create-sealed", 13, world.P("sealed/dir")});
   CHECK_FALSE(PathExists(world.P("sealed/new.txt")));
   CHECK_FALSE(PathExists(world.P("sealed/dir")));
 }
@@ -222,8 +174,7 @@ TEST_CASE("file.delete: an allowed file is removed, a denied one stays", "[e2e][
                 world.P("trash.txt"));
   CHECK_FALSE(PathExists(world.P("trash.txt")));
   ExpectDenied(world.ws, {"unlink", world.P("keep.txt")},
-               {"file.delete", world.P("keep.txt"), "", "no-delete-keep", 13,
-                world.P("keep.txt")});
+               {"file.delete", world.P("keep.txt"), "", "no-delete-keep", 13, world.P("keep.txt")});
   CHECK(ReadFileText(world.P("keep.txt")) == "keep.txt\n");
 }
 
@@ -257,8 +208,7 @@ TEST_CASE("file.link: an allowed hard link is made, a denied one is not", "[e2e]
   CHECK_FALSE(PathExists(world.P("alias.txt")));
 }
 
-TEST_CASE("file.chmod: an allowed mode change happens, a denied one does not",
-          "[e2e][mediation]") {
+TEST_CASE("file.chmod: an allowed mode change happens, a denied one does not", "[e2e][mediation]") {
   ActionWorld world;
   ExpectAllowed(world.ws, {"chmod", world.P("modable.txt")}, "ok changed", "file.chmod",
                 world.P("modable.txt"));
@@ -268,7 +218,8 @@ TEST_CASE("file.chmod: an allowed mode change happens, a denied one does not",
   CHECK(ModeOf(world.P("mode.txt")) == 0644);
 }
 
-TEST_CASE("-q records a denial without the line on standard error", "[e2e][mediation]") {
+TEST_CASE("a quiet run (-q) records a denial without the line on standard error",
+          "[e2e][mediation]") {
   ActionWorld world;
   auto run = RunRecorded(world.ws, {ProbePath(), "read", world.P("secret.txt")});
   CHECK(FirstLine(run.result.out) == "errno 13 EACCES");
@@ -279,14 +230,13 @@ TEST_CASE("-q records a denial without the line on standard error", "[e2e][media
   CHECK(VerifyProblems(world.ws, run.receipts).empty());
 }
 
-TEST_CASE("--audit lets a deny rule through and records it as audit", "[e2e][mediation]") {
+TEST_CASE("an audit run lets a deny rule through and records it as audit", "[e2e][mediation]") {
   ActionWorld world;
   auto run = RunRecorded(world.ws, {ProbePath(), "read", world.P("secret.txt")},
                          {.quiet = false, .options = {"--audit"}});
   CHECK(FirstLine(run.result.out) == "ok secret.txt\\n");
   CHECK_THAT(run.result.err, Catch::Contains("aarm: audit: would deny file.read " +
-                                             world.P("secret.txt") +
-                                             " (rule: no-read-secret)\n"));
+                                             world.P("secret.txt") + " (rule: no-read-secret)\n"));
   CHECK_THAT(run.result.err, !Catch::Contains("aarm: denied"));
   auto record = FindAction(run.records, "file.read", world.P("secret.txt"));
   REQUIRE(record);
@@ -306,13 +256,12 @@ TEST_CASE("--audit lets a deny rule through and records it as audit", "[e2e][med
   CHECK((*record)["decision"]["by"] == "audit");
 }
 
-TEST_CASE("--audit does not lift a forbid rule", "[e2e][mediation]") {
+TEST_CASE("an audit run does not lift a forbid rule", "[e2e][mediation]") {
   ActionWorld world;
   auto run = RunRecorded(world.ws, {ProbePath(), "read", world.P("forbidden.txt")},
                          {.quiet = false, .options = {"--audit"}});
   CHECK(FirstLine(run.result.out) == "errno 13 EACCES");
-  CHECK_THAT(run.result.err, Catch::Contains("aarm: denied file.read " +
-                                             world.P("forbidden.txt") +
+  CHECK_THAT(run.result.err, Catch::Contains("aarm: denied file.read " + world.P("forbidden.txt") +
                                              " (rule: never-forbidden)\n"));
   auto record = FindAction(run.records, "file.read", world.P("forbidden.txt"));
   REQUIRE(record);
@@ -323,31 +272,16 @@ TEST_CASE("--audit does not lift a forbid rule", "[e2e][mediation]") {
   CHECK(VerifyProblems(world.ws, run.receipts).empty());
 }
 
-TEST_CASE("a forbid rule beats an allow rule before it; a deny rule does not",
-          "[e2e][mediation]") {
+TEST_CASE("a forbid rule beats an allow rule before it; a deny rule does not", "[e2e][mediation]") {
   ActionWorld world;
-  world.ws.WriteProfile(ProfileToml({}) + R"(
-[[rule]]
-id = "project-readable"
-on = "file.read"
-match = { path = "{project}/**" }
-decision = "allow"
-
-[[rule]]
-id = "late-deny"
-on = "file.read"
-match = { path = "{project}/secret.txt" }
-decision = "deny"
-
-[[rule]]
-id = "late-forbid"
-on = "file.read"
-match = { path = "{project}/forbidden.txt" }
-decision = "forbid"
-)");
-  auto forbidden = ExpectDenied(world.ws, {"read", world.P("forbidden.txt")},
-                                {"file.read", world.P("forbidden.txt"), "", "late-forbid", 13,
-                                 world.P("forbidden.txt")});
+  world.ws.WriteProfile(
+      ProfileToml({}) +
+      RulesToml({{"project-readable", {"file.read"}, "path", {"{project}/**"}, "allow"},
+                 {"late-deny", {"file.read"}, "path", {"{project}/secret.txt"}, "deny"},
+                 {"late-forbid", {"file.read"}, "path", {"{project}/forbidden.txt"}, "forbid"}}));
+  auto forbidden = ExpectDenied(
+      world.ws, {"read", world.P("forbidden.txt")},
+      {"file.read", world.P("forbidden.txt"), "", "late-forbid", 13, world.P("forbidden.txt")});
   auto record = FindAction(forbidden.records, "file.read", world.P("forbidden.txt"));
   REQUIRE(record);
   CHECK((*record)["decision"]["forbidden"] == true);
@@ -357,6 +291,62 @@ decision = "forbid"
   record = FindAction(allowed.records, "file.read", world.P("secret.txt"));
   REQUIRE(record);
   CHECK((*record)["decision"]["rule"] == "project-readable");
+}
+
+TEST_CASE("readonly and hide paths are guarded by built-in forbid rules, in audit runs too",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  WriteFileText(world.P(".git/hooks/pre-commit"), "#!/bin/sh\n");
+  ProfileSpec spec;
+  // .envrc and .env.local do not exist: no mount can guard them, the rules do.
+  spec.readonly = {"{project}/.git/hooks", "{project}/.envrc"};
+  spec.hide = {"{project}/.env.local"};
+  world.ws.WriteProfile(ProfileToml(spec));
+  struct Guarded {
+    std::vector<std::string> probe;
+    std::string kind;
+    std::string path;
+    std::string rule;
+  };
+  const std::vector<Guarded> guarded = {
+      {{"create", world.P(".envrc")}, "file.create", world.P(".envrc"), "filesystem.readonly"},
+      {{"create", world.P(".git/hooks/post-checkout")},
+       "file.create",
+       world.P(".git/hooks/post-checkout"),
+       "filesystem.readonly"},
+      {{"unlink", world.P(".git/hooks/pre-commit")},
+       "file.delete",
+       world.P(".git/hooks/pre-commit"),
+       "filesystem.readonly"},
+      {{"write", world.P(".env.local"), "TOKEN=x"},
+       "file.create",
+       world.P(".env.local"),
+       "filesystem.hide"},
+      {{"symlink", "/etc/passwd", world.P(".env.local")},
+       "file.create",
+       world.P(".env.local"),
+       "filesystem.hide"},
+  };
+  for (const auto& audit : {false, true}) {
+    for (const auto& g : guarded) {
+      INFO((audit ? "--audit " : "") << Joined(g.probe));
+      std::vector<std::string> command = {ProbePath()};
+      command.insert(command.end(), g.probe.begin(), g.probe.end());
+      auto run = RunRecorded(
+          world.ws, command,
+          {.options = audit ? std::vector<std::string>{"--audit"} : std::vector<std::string>{}});
+      CHECK(FirstLine(run.result.out) == "errno 13 EACCES");
+      auto record = FindAction(run.records, g.kind, g.path);
+      REQUIRE(record);
+      CHECK((*record)["decision"]["rule"] == g.rule);
+      CHECK((*record)["decision"]["forbidden"] == true);
+      CHECK((*record)["decision"]["by"] == "policy");
+    }
+  }
+  CHECK_FALSE(PathExists(world.P(".envrc")));
+  CHECK_FALSE(PathExists(world.P(".env.local")));
+  CHECK_FALSE(PathExists(world.P(".git/hooks/post-checkout")));
+  CHECK(PathExists(world.P(".git/hooks/pre-commit")));
 }
 
 }  // namespace

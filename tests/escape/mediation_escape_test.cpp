@@ -19,31 +19,12 @@ namespace {
 
 constexpr const char* kLoader = "/lib64/ld-linux-x86-64.so.2";
 
-constexpr const char* kRules = R"(
-[[rule]]
-id = "no-secret"
-on = "file.*"
-match = { path = "{project}/secret.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-data-2"
-on = "file.read"
-match = { path = "{project}/data-2.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-change-locked"
-on = ["file.write", "file.rename"]
-match = { path = "{project}/locked.txt" }
-decision = "deny"
-
-[[rule]]
-id = "no-touch"
-on = "process.exec"
-match = { path = ["/usr/bin/touch", "{project}/bin/prog-b"] }
-decision = "deny"
-)";
+const std::vector<TestRule> kRules = {
+    {"no-secret", {"file.*"}, "path", {"{project}/secret.txt"}, "deny"},
+    {"no-data-2", {"file.read"}, "path", {"{project}/data-2.txt"}, "deny"},
+    {"no-change-locked", {"file.write", "file.rename"}, "path", {"{project}/locked.txt"}, "deny"},
+    {"no-touch", {"process.exec"}, "path", {"/usr/bin/touch", "{project}/bin/prog-b"}, "deny"},
+};
 
 // data-1.txt is readable, data-2.txt (the same length of name, and SECRET inside) is not;
 // secret.txt is denied for every file action, locked.txt for writing and renaming, and
@@ -57,7 +38,7 @@ struct MediationWorld {
     WriteFileText(ws.Project("secret.txt"), "SECRET\n");
     WriteFileText(ws.Project("locked.txt"), "locked\n");
     WriteFileText(ws.Project("movable.txt"), "movable\n");
-    ws.WriteProfile(ProfileToml({}) + kRules);
+    ws.WriteProfile(ProfileToml({}) + RulesToml(kRules));
   }
 
   std::string P(const std::string& name) const { return ws.Project(name); }
@@ -82,12 +63,17 @@ long Count(const std::string& line, const std::string& name) {
   return std::stol(line.substr(at + name.size() + 2));
 }
 
-size_t Denials(const std::vector<Json>& records, const std::string& kind,
-               const std::string& path) {
+// The tests that run a program through the loader say so when it is missing.
+bool HaveLoader() {
+  if (PathExists(kLoader)) return true;
+  WARN(std::string(kLoader) + " does not exist here");
+  return false;
+}
+
+size_t Denials(const std::vector<Json>& records, const std::string& kind, const std::string& path) {
   size_t count = 0;
   for (const auto& record : ActionRecords(records, kind)) {
-    if (record["action"].value("path", "") == path &&
-        record["decision"]["verdict"] == "deny") {
+    if (record["action"].value("path", "") == path && record["decision"]["verdict"] == "deny") {
       ++count;
     }
   }
@@ -98,9 +84,9 @@ TEST_CASE("a path rewritten by a second thread during the call never reaches the
           "[escape][mediation][race]") {
   MediationWorld world;
   constexpr long kOpens = 3000;
-  auto run = RunRecorded(world.ws, ProbeCommand({"open-race", world.P("data-1.txt"),
-                                                 world.P("data-2.txt"),
-                                                 std::to_string(kOpens), "SECRET"}));
+  auto run =
+      RunRecorded(world.ws, ProbeCommand({"open-race", world.P("data-1.txt"), world.P("data-2.txt"),
+                                          std::to_string(kOpens), "SECRET"}));
   std::string line = FirstLine(run.result.out);
   INFO(line);
   CHECK(Count(line, "marker") == 0);
@@ -122,9 +108,9 @@ TEST_CASE("an exec path rewritten by a second thread never runs the denied progr
   std::filesystem::copy_file("/usr/bin/true", world.P("bin/prog-a"));
   std::filesystem::copy_file("/usr/bin/touch", world.P("bin/prog-b"));
   constexpr long kExecs = 300;
-  auto run = RunRecorded(world.ws, ProbeCommand({"exec-race", world.P("bin/prog-a"),
-                                                 world.P("bin/prog-b"),
-                                                 std::to_string(kExecs), world.P("pwned")}));
+  auto run =
+      RunRecorded(world.ws, ProbeCommand({"exec-race", world.P("bin/prog-a"), world.P("bin/prog-b"),
+                                          std::to_string(kExecs), world.P("pwned")}));
   std::string line = FirstLine(run.result.out);
   INFO(line);
   CHECK_FALSE(PathExists(world.P("pwned")));
@@ -152,8 +138,8 @@ TEST_CASE("a symlink swapped between an allowed and a denied target never opens 
         }
       }
     });
-    auto run = RunRecorded(world.ws, ProbeCommand({"open-loop", world.P("swap"),
-                                                   std::to_string(kOpens), "SECRET"}));
+    auto run = RunRecorded(
+        world.ws, ProbeCommand({"open-loop", world.P("swap"), std::to_string(kOpens), "SECRET"}));
     stop = true;
     swapper.join();
     std::string line = FirstLine(run.result.out);
@@ -214,8 +200,8 @@ TEST_CASE("a script whose interpreter is denied is killed before the interpreter
   MediationWorld world;
   WriteFileText(world.P("script"), "#!/usr/bin/touch\n");
   chmod(world.P("script").c_str(), 0755);
-  auto run = RunRecorded(world.ws,
-                         ProbeCommand({"child", "exec", world.P("script"), world.P("pwned")}));
+  auto run =
+      RunRecorded(world.ws, ProbeCommand({"child", "exec", world.P("script"), world.P("pwned")}));
   CHECK(FirstLine(run.result.out) == "killed KILL");
   CHECK_FALSE(PathExists(world.P("pwned")));
   // The exec guard's record: the interpreter loaded, denied by its rule.
@@ -235,10 +221,7 @@ TEST_CASE("a script whose interpreter is denied is killed before the interpreter
 
 TEST_CASE("a denied program run through the dynamic loader is killed",
           "[escape][mediation][exec]") {
-  if (!PathExists(kLoader)) {
-    WARN(std::string(kLoader) + " does not exist here");
-    return;
-  }
+  if (!HaveLoader()) return;
   MediationWorld world;
   const std::vector<std::vector<std::string>> option_sets = {
       {},
@@ -271,10 +254,7 @@ TEST_CASE("a denied program run through the dynamic loader is killed",
 // the same link executed directly is refused.
 TEST_CASE("a denied program run through the dynamic loader by a symlink is killed",
           "[escape][mediation][exec][!mayfail]") {
-  if (!PathExists(kLoader)) {
-    WARN(std::string(kLoader) + " does not exist here");
-    return;
-  }
+  if (!HaveLoader()) return;
   MediationWorld world;
   symlink("/usr/bin/touch", world.P("t").c_str());
   CHECK(world.ws.ProbeLine({"child", "exec", kLoader, world.P("t"), world.P("pwned")}) ==
@@ -287,8 +267,7 @@ TEST_CASE("a denied program run through the dynamic loader by a symlink is kille
 TEST_CASE("a copy of a denied program in a memfd does not run",
           "[escape][mediation][exec][!mayfail]") {
   MediationWorld world;
-  CHECK(world.ws.ProbeLine({"memfd-exec", "/usr/bin/touch", world.P("pwned")}) ==
-        "errno 1 EPERM");
+  CHECK(world.ws.ProbeLine({"memfd-exec", "/usr/bin/touch", world.P("pwned")}) == "errno 1 EPERM");
   CHECK_FALSE(PathExists(world.P("pwned")));
 }
 
@@ -389,8 +368,7 @@ TEST_CASE("a vfork child is decided like any process", "[escape][mediation][vfor
 TEST_CASE("a hard link to a denied file cannot be made in the session",
           "[escape][mediation][link]") {
   MediationWorld world;
-  CHECK(world.ws.ProbeLine({"link", world.P("secret.txt"), world.P("alias")}) ==
-        "errno 13 EACCES");
+  CHECK(world.ws.ProbeLine({"link", world.P("secret.txt"), world.P("alias")}) == "errno 13 EACCES");
   CHECK(world.ws.ProbeLine({"child", "link", world.P("secret.txt"), world.P("alias")}) ==
         "errno 13 EACCES");
   CHECK_FALSE(PathExists(world.P("alias")));
@@ -402,9 +380,9 @@ TEST_CASE("a hard link to a denied file cannot be made in the session",
 TEST_CASE("a file denied for reading cannot be read through a link made in the session",
           "[escape][mediation][link][!mayfail]") {
   MediationWorld world;
-  auto result = world.ws.Run({"sh", "-c",
-                              "'" + ProbePath() + "' link data-2.txt alias; '" + ProbePath() +
-                                  "' read alias"});
+  auto result = world.ws.Run(
+      {"sh", "-c",
+       "'" + ProbePath() + "' link data-2.txt alias; '" + ProbePath() + "' read alias"});
   CHECK_THAT(result.out, !Catch::Contains("SECRET"));
 }
 
@@ -441,8 +419,7 @@ TEST_CASE("pipelines under a SIGCHLD storm neither hang nor fail",
 TEST_CASE("open(2) under a SIGCHLD storm never fails with EINTR",
           "[escape][mediation][signals][!mayfail]") {
   MediationWorld world;
-  std::string line =
-      world.ws.ProbeLine({"opens-under-signals", world.P("data-1.txt"), "2000"});
+  std::string line = world.ws.ProbeLine({"opens-under-signals", world.P("data-1.txt"), "2000"});
   INFO(line);
   CHECK(Count(line, "opened") == 2000);
   CHECK(Count(line, "eintr") == 0);

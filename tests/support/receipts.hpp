@@ -3,11 +3,10 @@
 // verifies and shows them.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/workspace.hpp"
 
@@ -26,9 +25,9 @@ std::optional<Json> FindAction(const std::vector<Json>& records, const std::stri
                                const std::string& path);
 
 struct RecordOptions {
-  bool quiet = true;                  // -q
-  std::vector<std::string> options;   // more aarm-run options, before --
-  std::string receipts;               // empty: a fresh file in the workspace
+  bool quiet = true;                 // -q
+  std::vector<std::string> options;  // more aarm-run options, before --
+  std::string receipts;              // empty: a fresh file in the workspace
 };
 
 struct RecordedRun {

@@ -95,6 +95,18 @@ std::string ProfileToml(const ProfileSpec& spec) {
   return toml;
 }
 
+std::string RulesToml(const std::vector<TestRule>& rules) {
+  std::string toml;
+  for (const auto& rule : rules) {
+    toml += "\n[[rule]]\nid = " + TomlString(rule.id) + "\non = " + TomlList(rule.on) + "\n";
+    if (!rule.key.empty()) {
+      toml += "match = { " + rule.key + " = " + TomlList(rule.patterns) + " }\n";
+    }
+    toml += "decision = " + TomlString(rule.decision) + "\n";
+  }
+  return toml;
+}
+
 Workspace::Workspace(const ProfileSpec& spec) {
   char pattern[] = "/tmp/aarm-e2e-XXXXXX";
   if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");

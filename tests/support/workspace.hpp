@@ -36,6 +36,19 @@ struct ProfileSpec {
 
 std::string ProfileToml(const ProfileSpec& spec);
 
+// One [[rule]] of a test profile: `patterns` under the match key `key` (path, from, to or
+// argv); no key matches every action of the kinds in `on`.
+struct TestRule {
+  std::string id;
+  std::vector<std::string> on;
+  std::string key;
+  std::vector<std::string> patterns;
+  std::string decision;  // allow, deny or forbid
+};
+
+// The rules as TOML, in order, to append to ProfileToml().
+std::string RulesToml(const std::vector<TestRule>& rules);
+
 class Workspace {
  public:
   // Creates <tmp>/{project/.git, home, outside, sessions} and writes ProfileToml(spec).
