@@ -122,6 +122,37 @@ TEST_CASE("an exec path rewritten by a second thread never runs the denied progr
   CHECK(VerifyProblems(world.ws, run.receipts).empty());
 }
 
+TEST_CASE("a program symlink swapped during the exec never runs the denied program",
+          "[escape][mediation][race]") {
+  MediationWorld world;
+  std::filesystem::create_directories(world.P("bin"));
+  std::filesystem::copy_file("/usr/bin/true", world.P("bin/prog-a"));
+  std::filesystem::copy_file("/usr/bin/touch", world.P("bin/prog-b"));
+  symlink("bin/prog-a", world.P("prog").c_str());
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    std::string fresh = world.P("prog.new");
+    for (unsigned long i = 0; !stop; ++i) {
+      unlink(fresh.c_str());
+      if (symlink(i & 1 ? "bin/prog-b" : "bin/prog-a", fresh.c_str()) == 0) {
+        rename(fresh.c_str(), world.P("prog").c_str());
+      }
+    }
+  });
+  constexpr long kExecs = 150;
+  // The same name twice: no rewriting, only the link changes under the exec.
+  auto run = RunRecorded(world.ws, ProbeCommand({"exec-race", world.P("prog"), world.P("prog"),
+                                                 std::to_string(kExecs), world.P("pwned")}));
+  stop = true;
+  swapper.join();
+  std::string line = FirstLine(run.result.out);
+  INFO(line);
+  CHECK_FALSE(PathExists(world.P("pwned")));
+  CHECK(Count(line, "exited") + Count(line, "failed") + Count(line, "killed") == kExecs);
+  CHECK(static_cast<long>(Denials(run.records, "process.exec", world.P("bin/prog-b"))) ==
+        Count(line, "failed") + Count(line, "killed"));
+}
+
 TEST_CASE("a symlink swapped between an allowed and a denied target never opens the denied one",
           "[escape][mediation][race]") {
   MediationWorld world;
@@ -249,16 +280,36 @@ TEST_CASE("a denied program run through the dynamic loader is killed",
   }
 }
 
-// Bug: the exec guard decides the loader's program argument as written (NormalizePath against
-// the cwd), without resolving symlinks, so `ld.so LINK` with LINK -> a denied program runs it;
-// the same link executed directly is refused.
-TEST_CASE("a denied program run through the dynamic loader by a symlink is killed",
+// Bug: the exec guard (exec_guard.cpp, ProgramsOf/ExecDenied) decides the loader's program
+// argument as written, only made absolute against the cwd: a symlink to a denied program, or
+// /proc/self/fd/N of a descriptor of it, is another path to the rules, and `ld.so NAME` runs the
+// program the same NAME executed directly is refused.
+TEST_CASE("a denied program run through the dynamic loader by another name is killed",
           "[escape][mediation][exec][!mayfail]") {
   if (!HaveLoader()) return;
   MediationWorld world;
   symlink("/usr/bin/touch", world.P("t").c_str());
   CHECK(world.ws.ProbeLine({"child", "exec", kLoader, world.P("t"), world.P("pwned")}) ==
         "killed KILL");
+  auto by_fd = world.ws.Run({"sh", "-c",
+                             "exec 3</usr/bin/touch; exec " + std::string(kLoader) +
+                                 " /proc/self/fd/3 " + world.P("pwned-by-fd")});
+  CHECK(by_fd.status == 128 + SIGKILL);
+  CHECK_FALSE(PathExists(world.P("pwned")));
+  CHECK_FALSE(PathExists(world.P("pwned-by-fd")));
+}
+
+// Bug: the exec guard recognises the loader by its file name (exec_guard.cpp,
+// IsDynamicLoader: "ld-linux*", "ld.so*", "ld64.so*"), so a copy of the loader under another
+// name is just an allowed program, and the program it is asked to run is never decided.
+TEST_CASE("a denied program run by a renamed copy of the dynamic loader is killed",
+          "[escape][mediation][exec][!mayfail]") {
+  if (!HaveLoader()) return;
+  MediationWorld world;
+  std::filesystem::create_directories(world.P("bin"));
+  std::filesystem::copy_file(kLoader, world.P("bin/loader"));
+  CHECK(world.ws.ProbeLine({"child", "exec", world.P("bin/loader"), "/usr/bin/touch",
+                            world.P("pwned")}) == "killed KILL");
   CHECK_FALSE(PathExists(world.P("pwned")));
 }
 
