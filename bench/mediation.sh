@@ -7,7 +7,7 @@
 # medians, their spread, and the ratios the project aims for.
 #
 # usage: bench/mediation.sh [BIN_DIR]   BIN_DIR holds aarm-run, aarm and bench/ (default ./build/bin)
-# environment: BENCH_REPS (default 5), BENCH_SCALE (iterations multiplier, default 1)
+# environment: BENCH_REPS (default 7), BENCH_SCALE (iterations multiplier, default 1)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.bash
@@ -18,7 +18,7 @@ bench_require strace make gcc python3
 # machine's shared ext4 costs anywhere from 10 µs to 1 ms, which would swamp what is measured.
 bench_enter_mount_namespace "$@"
 bench_locate "${1:-./build/bin}"
-reps=${BENCH_REPS:-5}
+reps=${BENCH_REPS:-7}
 scale=${BENCH_SCALE:-1}
 [[ $reps =~ ^[1-9][0-9]*$ ]] || bench_die "BENCH_REPS must be a positive number"
 [[ $scale =~ ^[0-9]+(\.[0-9]+)?$ ]] || bench_die "BENCH_SCALE must be a number"

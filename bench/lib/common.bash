@@ -58,14 +58,20 @@ bench_tmpfs() {
     dir_fstype=$(df --output=fstype "$dir" | tail -n1)
 }
 
-# bench_machine: one line naming the date, kernel, CPUs, commit and load.
+# bench_machine: one line naming the date, kernel, CPUs, the commit of the sources and load.
 bench_machine() {
     local here commit
-    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-    commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    # The last commit that changed what the binaries are built from.
+    commit=$(git -C "$here" log -1 --format=%h -- src include cmd profiles 2>/dev/null || true)
+    if [[ -z $commit ]]; then
+        commit=unknown
+    elif ! git -C "$here" diff --quiet HEAD -- src include cmd profiles; then
+        commit+=" + uncommitted changes"
+    fi
     echo "$(date -u +%Y-%m-%d), $(uname -sr), $(nproc) CPU" \
         "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), uid $(id -u)," \
-        "commit $commit, load $(cut -d' ' -f1-3 /proc/loadavg)"
+        "sources of commit $commit, load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # bench_now_ns: the wall clock in nanoseconds.
