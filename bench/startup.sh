@@ -6,17 +6,15 @@
 # usage: bench/startup.sh [BIN_DIR]     BIN_DIR holds aarm-run and aarm (default ./build/bin)
 # environment: BENCH_RUNS (default 300), BENCH_WARMUP (default 30)
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/common.bash
+source "$here/lib/common.bash"
 
 bin_dir=${1:-./build/bin}
 runs=${BENCH_RUNS:-300}
 warmup=${BENCH_WARMUP:-30}
 
-for tool in hyperfine bwrap python3; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "startup.sh: $tool is not installed (scripts/install-deps installs it)" >&2
-        exit 1
-    fi
-done
+bench_require hyperfine bwrap python3
 for binary in aarm-run aarm; do
     if [[ ! -x $bin_dir/$binary ]]; then
         echo "startup.sh: no $binary in $bin_dir; build first, or pass the bin directory" >&2
@@ -52,24 +50,20 @@ hyperfine --shell=none --warmup "$warmup" --runs "$runs" --style none \
     --command-name "bwrap (comparable view) /bin/true" "$bwrap_command" >/dev/null
 
 echo "startup of /bin/true: median of $runs runs after $warmup warm-up runs (hyperfine -N)"
-echo "$(date -u +%Y-%m-%d), $(uname -sr), $(nproc) CPU $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), uid $(id -u)"
+bench_machine
 echo
-python3 - "$scratch/results.json" <<'PY'
+python3 - "$scratch/results.json" "$here/lib" <<'PY'
 import json, sys
+
+sys.path.insert(0, sys.argv[2])
+from table import print_table
 
 results = json.load(open(sys.argv[1]))["results"]
 bare = results[0]["median"]
-rows = [("command", "median ms", "+ms over bare", "x bare")]
+rows = []
 for r in results:
     median = r["median"]
-    rows.append((r["command"], f"{median * 1e3:.2f}", f"{(median - bare) * 1e3:+.2f}",
-                 f"{median / bare:.1f}"))
-widths = [max(len(row[i]) for row in rows) for i in range(4)]
-def line(row):
-    cells = [row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in range(1, 4)]
-    return "| " + " | ".join(cells) + " |"
-print(line(rows[0]))
-print("|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|")
-for row in rows[1:]:
-    print(line(row))
+    rows.append([r["command"], f"{median * 1e3:.2f}", f"{(median - bare) * 1e3:+.2f}",
+                 f"{median / bare:.1f}"])
+print_table(["command", "median ms", "+ms over bare", "x bare"], rows)
 PY
