@@ -132,7 +132,7 @@ rows = [
     per_op_row("create+close, bare", "create:bare"),
     per_op_row("create+close, floor (b): open emulated by ADDFD|SEND", "create:floor-emulate"),
     per_op_row("create+close under aarm-run: records written", "create:aarm-run",
-               f"+{(aarm_ns - floor_ns) / 1000:,.1f} µs over floor (b) = "
+               f"{(aarm_ns - floor_ns) / 1000:+,.1f} µs over floor (b) = "
                f"{(aarm_ns - floor_ns) / 1000 / sign_us:.1f}× a signature"),
     per_op_row("receipt log alone (SessionLog::RecordAction)", "log",
                f"signature {sign_us:.1f} µs = {sign_us * 1000 / log_ns:.0%} of it"),
