@@ -333,6 +333,7 @@ void Call::OpenHow() {
   options.in_root = how.resolve & RESOLVE_IN_ROOT;
   options.no_symlinks = how.resolve & RESOLVE_NO_SYMLINKS;
   options.no_magic_links = how.resolve & RESOLVE_NO_MAGICLINKS;
+  options.no_xdev = how.resolve & RESOLVE_NO_XDEV;
   Open(AsFd(Arg(0)), Arg(1), static_cast<int>(how.flags), static_cast<mode_t>(how.mode), options);
 }
 
@@ -528,6 +529,14 @@ void Call::Link(int old_dirfd, uint64_t old_address, int new_dirfd, uint64_t new
   action.path = source->path;
   action.to = target->path;
   if (!Decide(std::move(action), EACCES)) return;
+  // A new name for a file is a new way to read or write it: a file the agent may not read or
+  // write under its own name gets no other (the link is refused as that access would be).
+  for (ActionKind access : {ActionKind::kFileRead, ActionKind::kFileWrite}) {
+    policy::Action reach;
+    reach.kind = access;
+    reach.path = source->path;
+    if (!Decide(std::move(reach), EACCES)) return;
+  }
   struct stat linked;
   if (fstatat(source->parent.Get(), source->name.c_str(), &linked, AT_SYMLINK_NOFOLLOW) == 0 &&
       IsHiddenObject(linked.st_dev, linked.st_ino)) {

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <elf.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -16,6 +18,7 @@
 
 #include "aarm/base/paths.hpp"
 #include "acting_process.hpp"
+#include "path_resolver.hpp"
 
 namespace aarm::supervisor {
 namespace {
@@ -47,23 +50,45 @@ std::vector<std::string> ReadCmdline(pid_t pid) {
   return argv;
 }
 
-bool IsDynamicLoader(const std::string& path) {
-  auto slash = path.rfind('/');
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  return name.rfind("ld-linux", 0) == 0 || name.rfind("ld.so", 0) == 0 ||
-         name.rfind("ld64.so", 0) == 0;
+// A program that loads other programs: an ELF shared object (ET_DYN) with no PT_INTERP of its
+// own — the dynamic loader under any name, copied or renamed (a static-pie program looks the
+// same and has its arguments decided as programs too: a false alarm, never a miss).
+bool IsProgramLoader(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/exe", std::ios::binary);
+  Elf64_Ehdr header{};
+  if (!in.read(reinterpret_cast<char*>(&header), sizeof header)) return false;
+  if (memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_type != ET_DYN || header.e_phentsize != sizeof(Elf64_Phdr)) {
+    return false;
+  }
+  in.seekg(static_cast<std::streamoff>(header.e_phoff));
+  for (int i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment{};
+    if (!in.read(reinterpret_cast<char*>(&segment), sizeof segment)) return false;
+    if (segment.p_type == PT_INTERP) return false;
+  }
+  return true;
 }
 
-// The programs an exec really runs: the loaded binary, or — when the dynamic loader itself was
-// executed ("ld.so [OPTIONS] /path/prog ARGS") — every argument that could be the program it
-// loads. Options that take a value differ between glibc versions, so rather than parse them,
-// each non-option word is decided: a denied one anywhere stops the exec.
+// The object a name reaches for the process, as the agent sees its path: symlinks followed,
+// /proc/self/fd/N and other magic links to what they hold.
+std::string ResolvedInAgentView(pid_t pid, const std::string& name) {
+  auto view = OpenAgentView(pid);
+  if (!view) return name;
+  ResolveOptions options;
+  auto resolved = Resolve(*view, AT_FDCWD, name, options);
+  return resolved ? resolved->path : name;
+}
+
+// The programs an exec really runs: the loaded binary, or — when a program loader was executed
+// ("ld.so [OPTIONS] /path/prog ARGS") — every argument that could be the program it loads.
+// Options that take a value differ between loader versions, so rather than parse them, each
+// non-option word is decided: a denied one anywhere stops the exec.
 std::vector<std::string> ProgramsOf(pid_t pid, const std::vector<std::string>& argv) {
-  std::string exe = ReadLinkOf(pid, "exe");
-  if (!IsDynamicLoader(exe)) return {exe};
-  std::vector<std::string> programs = {exe};
+  std::vector<std::string> programs = {ReadLinkOf(pid, "exe")};
+  if (!IsProgramLoader(pid)) return programs;
   for (size_t i = 1; i < argv.size(); ++i) {
-    if (argv[i].rfind("--", 0) != 0) programs.push_back(argv[i]);
+    if (argv[i].rfind("--", 0) != 0) programs.push_back(ResolvedInAgentView(pid, argv[i]));
   }
   return programs;
 }

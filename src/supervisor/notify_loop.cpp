@@ -118,15 +118,20 @@ class NotifySupervisor final : public Supervisor {
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
     seccomp_notif request;
     while (!stopping_.load()) {
-      // Wait for work first: once the agent's whole tree is gone the listener reports POLLHUP,
-      // and NOTIF_RECV would fail at once with ENOENT, over and over.
-      pollfd ready{channel_.Fd(), POLLIN, 0};
-      if (poll(&ready, 1, -1) < 0) continue;  // EINTR: a stop request
-      if (ready.revents & (POLLHUP | POLLERR | POLLNVAL)) break;
+      // Blocking in NOTIF_RECV itself takes a call the moment it arrives: until a worker has
+      // taken it, a signal can still interrupt the agent's syscall (WAIT_KILLABLE_RECV holds
+      // only from receipt on), so the window is kept as short as the kernel allows.
       auto received = channel_.Receive(&request);
       if (!received) {
         int err = received.error().sys_errno;
-        if (err == EINTR || err == ENOENT) continue;
+        if (err == EINTR) continue;  // a stop request
+        if (err == ENOENT) {
+          // The target died before we took its call — or the whole tree is gone, and the
+          // listener reports POLLHUP: then nothing will ever come.
+          pollfd ready{channel_.Fd(), POLLIN, 0};
+          if (poll(&ready, 1, 0) >= 0 && (ready.revents & (POLLHUP | POLLERR | POLLNVAL))) break;
+          continue;
+        }
         spdlog::error("seccomp listener: {}", received.error().Describe());
         break;
       }

@@ -75,6 +75,13 @@ bool AgentMayFollowLinksOf(const AgentView& view, const std::string& proc_dir) {
   return strtoull(caps + 7, nullptr, 16) == 0;
 }
 
+// The mount an fd (or `name` below it) is on; 0 when unknown.
+uint64_t MountId(int dirfd, const char* name) {
+  struct statx stx {};
+  if (statx(dirfd, name, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) != 0) return 0;
+  return (stx.stx_mask & STATX_MNT_ID) ? stx.stx_mnt_id : 0;
+}
+
 struct Walker {
   const AgentView& view;
   const ResolveOptions& options;
@@ -82,13 +89,26 @@ struct Walker {
   std::string canonical;  // of `dir`
   int root_fd = -1;       // what "/" means (the agent's root, or the start for in_root)
   std::string root_path = "/";
+  uint64_t start_mount = 0;  // for no_xdev
+
+  // RESOLVE_NO_XDEV: every step must stay on the mount the lookup started on.
+  Result<void> CheckMount(int dirfd, const char* name) {
+    if (!options.no_xdev) return {};
+    uint64_t mount = MountId(dirfd, name);
+    if (start_mount == 0) {
+      start_mount = mount;
+      return {};
+    }
+    if (mount != start_mount) return FailErrno("crossing a mount", EXDEV);
+    return {};
+  }
 
   Result<void> ResetToRoot() {
     if (options.beneath) return FailErrno("absolute path beneath", EXDEV);
     dir.Reset(openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!dir) return FailErrno("agent root");
     canonical = root_path;
-    return {};
+    return CheckMount(dir.Get(), "");
   }
 
   Result<void> Parent() {
@@ -100,7 +120,7 @@ struct Walker {
     if (!up) return FailErrno("..");
     dir = std::move(up);
     canonical = NormalizePath(canonical + "/..");
-    return {};
+    return CheckMount(dir.Get(), "");
   }
 
   Result<void> Enter(const std::string& name) {
@@ -108,7 +128,7 @@ struct Walker {
     if (!next) return FailErrno(name);
     dir = std::move(next);
     canonical = canonical == "/" ? "/" + name : canonical + "/" + name;
-    return {};
+    return CheckMount(dir.Get(), "");
   }
 };
 
@@ -164,6 +184,7 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
     // An unreachable or deleted directory has no path in the agent's view.
     if (!where || where->empty() || (*where)[0] != '/') return FailErrno("directory gone", ENOENT);
     walker.canonical = NormalizePath(*where);
+    if (auto r = walker.CheckMount(walker.dir.Get(), ""); !r) return tl::unexpected(r.error());
     if (options.in_root || options.beneath) {
       walker.root_fd = walker.dir.Get();
       walker.root_path = walker.canonical;
@@ -238,6 +259,11 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
       continue;
     }
     if (last) {
+      if (exists && !S_ISLNK(st.st_mode)) {
+        if (auto r = walker.CheckMount(walker.dir.Get(), name.c_str()); !r) {
+          return tl::unexpected(r.error());
+        }
+      }
       ResolvedPath out;
       out.path = walker.canonical == "/" ? "/" + name : walker.canonical + "/" + name;
       out.parent = std::move(walker.dir);

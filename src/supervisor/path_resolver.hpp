@@ -53,6 +53,7 @@ struct ResolveOptions {
   bool in_root = false;        // the starting directory is "/" for this lookup
   bool no_symlinks = false;    // any symlink: ELOOP
   bool no_magic_links = false; // any /proc magic link: ELOOP
+  bool no_xdev = false;        // never cross a mount point: EXDEV
 };
 
 // `dirfd`: the agent's fd number (or AT_FDCWD) relative paths start from. Errors carry the
