@@ -1,12 +1,13 @@
 #include "acting_process.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <cstdlib>
 #include <string>
 
 namespace aarm::supervisor {
@@ -19,14 +20,20 @@ struct StatusFields {
   pid_t ppid = 0;
 };
 
+// Tgid and PPid from /proc/PID/status, read in one go: this runs for every mediated call.
 StatusFields ReadStatus(pid_t pid) {
   StatusFields fields;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("Tgid:", 0) == 0) fields.tgid = static_cast<pid_t>(std::stol(line.substr(5)));
-    if (line.rfind("PPid:", 0) == 0) fields.ppid = static_cast<pid_t>(std::stol(line.substr(5)));
-  }
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fields;
+  char buffer[1024];  // Tgid and PPid are within the first few lines
+  ssize_t n = read(fd, buffer, sizeof buffer - 1);
+  close(fd);
+  if (n <= 0) return fields;
+  buffer[n] = '\0';
+  if (const char* tgid = strstr(buffer, "\nTgid:")) fields.tgid = static_cast<pid_t>(atol(tgid + 6));
+  if (const char* ppid = strstr(buffer, "\nPPid:")) fields.ppid = static_cast<pid_t>(atol(ppid + 6));
   return fields;
 }
 

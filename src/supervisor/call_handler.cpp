@@ -376,8 +376,9 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   // flag is taken off again unless the agent asked for it.
   int open_flags = (flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) & ~O_NOFOLLOW;
   if (!resolved->magic_link) open_flags |= O_NOFOLLOW;
-  int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags,
-                  mode & ~view_->Status().umask);
+  // The agent's umask matters (and costs a read of /proc/PID/status) only when creating.
+  mode_t create_mode = (creating || tmpfile) ? mode & ~view_->Status().umask : 0;
+  int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags, create_mode);
   if (fd < 0) return ReplyError(errno);
   if (!(flags & O_NONBLOCK) && !(flags & O_PATH)) {
     int status = fcntl(fd, F_GETFL);
