@@ -349,9 +349,14 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   if (!resolved) return;
 
   struct stat st;
-  bool exists = !resolved->magic_link &&
-                fstatat(resolved->parent.Get(), resolved->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  // Through a magic link the object exists: an O_CREAT there opens it, and is a write.
+  bool exists = resolved->magic_link
+                    ? fstat(resolved->object.Get(), &st) == 0
+                    : fstatat(resolved->parent.Get(), resolved->name.c_str(), &st,
+                              AT_SYMLINK_NOFOLLOW) == 0;
   bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE;
+  // The kernel creates no regular file under a name written as a directory ("new/").
+  if (creating && !exists && path->back() == '/') return ReplyError(EISDIR);
   int access = flags & O_ACCMODE;
   ActionKind kind = ActionKind::kFileRead;
   if ((creating && !exists) || tmpfile) {
@@ -368,7 +373,7 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   // An O_PATH descriptor cannot be injected (NOTIF_ADDFD refuses it) and grants no access by
   // itself: every use of it — a reopen through /proc/self/fd, a *at() call relative to it, an
   // fexecve — is mediated again on the object it really holds.
-  if ((exists && S_ISFIFO(st.st_mode)) || (flags & O_PATH)) {
+  if ((exists && !resolved->magic_link && S_ISFIFO(st.st_mode)) || (flags & O_PATH)) {
     out_.reply.kind = Reply::Kind::kContinue;
     return;
   }
@@ -376,6 +381,13 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   // flag is taken off again unless the agent asked for it.
   int open_flags = (flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) & ~O_NOFOLLOW;
   if (!resolved->magic_link) open_flags |= O_NOFOLLOW;
+  // SECURITY: decided as a read or write of an existing file, the open must not create one
+  // should the name vanish meanwhile.
+  if (creating && exists) {
+    if (exclusive) return ReplyError(EEXIST);
+    if (S_ISDIR(st.st_mode)) return ReplyError(EISDIR);
+    open_flags &= ~(O_CREAT | O_EXCL);
+  }
   // The agent's umask matters (and costs a read of /proc/PID/status) only when creating.
   mode_t create_mode = (creating || tmpfile) ? mode & ~view_->Status().umask : 0;
   int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags, create_mode);
@@ -435,6 +447,8 @@ void Call::Truncate() {
   UniqueFd fd(openat(resolved->parent.Get(), resolved->name.c_str(),
                      O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!fd) return ReplyError(errno == ELOOP ? EACCES : errno);
+  struct stat opened;
+  if (fstat(fd.Get(), &opened) == 0 && IsHiddenObject(opened.st_dev, opened.st_ino)) return;
   ReplyFromLastCall(ftruncate(fd.Get(), static_cast<off_t>(Arg(1))));
 }
 

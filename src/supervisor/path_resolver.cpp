@@ -32,6 +32,12 @@ Result<std::string> ReadLink(int dirfd, const char* name) {
   return std::string(buffer, static_cast<size_t>(n));
 }
 
+// SECURITY: the path of the object an fd of ours holds. Reading the agent's link again instead
+// (/proc/PID/cwd, /proc/PID/fd/N) would name whatever the agent put there after we opened it.
+Result<std::string> PathOfHeld(int fd) {
+  return ReadLink(AT_FDCWD, ("/proc/self/fd/" + std::to_string(fd)).c_str());
+}
+
 std::deque<std::string> SplitComponents(const std::string& path) {
   std::deque<std::string> parts;
   std::stringstream in(path);
@@ -118,8 +124,13 @@ struct Walker {
     }
     UniqueFd up(openat(dir.Get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
     if (!up) return FailErrno("..");
+    // SECURITY: the held directory may have been moved since it was entered; its ".." is then
+    // elsewhere than the text says, and the name the decision sees must be where it really is.
+    auto where = PathOfHeld(up.Get());
+    if (!where || where->empty() || (*where)[0] != '/') return FailErrno("directory gone", ENOENT);
     dir = std::move(up);
-    canonical = NormalizePath(canonical + "/..");
+    canonical = NormalizePath(*where);
+    if (!PathIsWithin(canonical, root_path)) return FailErrno(".. escaped the start", EXDEV);
     return CheckMount(dir.Get(), "");
   }
 
@@ -180,7 +191,7 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
     if (fstat(walker.dir.Get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       return FailErrno("not a directory", ENOTDIR);
     }
-    auto where = ReadLink(AT_FDCWD, link.c_str());
+    auto where = PathOfHeld(walker.dir.Get());
     // An unreachable or deleted directory has no path in the agent's view.
     if (!where || where->empty() || (*where)[0] != '/') return FailErrno("directory gone", ENOENT);
     walker.canonical = NormalizePath(*where);
@@ -227,20 +238,28 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
           return FailErrno("magic link", ELOOP);
         }
         if (!AgentMayFollowLinksOf(view, walker.canonical)) return FailErrno(name, EACCES);
-        auto target = ReadLink(walker.dir.Get(), name.c_str());
-        if (!target) return tl::unexpected(target.error());
         if (!last) {
           // A path through a magic link to a directory (/proc/self/cwd/x): continue from the
           // directory it points at, which is in the agent's view.
           UniqueFd next(openat(walker.dir.Get(), name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
           if (!next) return FailErrno(name);
+          auto target = PathOfHeld(next.Get());
+          if (!target) return tl::unexpected(target.error());
           walker.dir = std::move(next);
           walker.canonical = (*target)[0] == '/' ? NormalizePath(*target) : *target;
           continue;
         }
+        // The object is taken now and reopened later through our own link to it, so that the
+        // agent cannot put another object behind its link between the decision and the open.
+        UniqueFd object(openat(walker.dir.Get(), name.c_str(), O_PATH | O_CLOEXEC));
+        if (!object) return FailErrno(name);
+        auto target = PathOfHeld(object.Get());
+        if (!target) return tl::unexpected(target.error());
         ResolvedPath out;
-        out.parent = std::move(walker.dir);
-        out.name = name;
+        out.parent.Reset(open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!out.parent) return FailErrno("/proc/self/fd");
+        out.name = std::to_string(object.Get());
+        out.object = std::move(object);
         out.path = (*target)[0] == '/' ? NormalizePath(*target) : *target;
         out.magic_link = true;
         return out;

@@ -42,8 +42,10 @@ struct ResolvedPath {
   UniqueFd parent;         // O_PATH|O_DIRECTORY of the directory holding `name`
   std::string name;        // the last component; "." for the root itself
   // The last component is a /proc magic link (/proc/N/fd/M, /proc/N/cwd, ...): it must be
-  // opened as such; `path` holds where it points.
+  // opened as such; `path` holds where it points. `object` is what it pointed at, O_PATH, and
+  // `parent`/`name` our own link to it.
   bool magic_link = false;
+  UniqueFd object;
 };
 
 struct ResolveOptions {
