@@ -552,14 +552,16 @@ void Call::Link(int old_dirfd, uint64_t old_address, int new_dirfd, uint64_t new
     reach.path = source->path;
     if (!Decide(std::move(reach), EACCES)) return;
   }
-  struct stat linked;
-  if (fstatat(source->parent.Get(), source->name.c_str(), &linked, AT_SYMLINK_NOFOLLOW) == 0 &&
-      IsHiddenObject(linked.st_dev, linked.st_ino)) {
-    return;
-  }
   if (LeftToKernel()) return;
-  ReplyFromLastCall(linkat(source->parent.Get(), source->name.c_str(), target->parent.Get(),
-                           target->name.c_str(), 0));
+  // Link the object checked, held open, never a name that could be swapped meanwhile.
+  UniqueFd object(openat(source->parent.Get(), source->name.c_str(),
+                         O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!object) return ReplyError(errno);
+  struct stat linked;
+  if (fstat(object.Get(), &linked) == 0 && IsHiddenObject(linked.st_dev, linked.st_ino)) return;
+  std::string via = "/proc/self/fd/" + std::to_string(object.Get());
+  ReplyFromLastCall(linkat(AT_FDCWD, via.c_str(), target->parent.Get(), target->name.c_str(),
+                           AT_SYMLINK_FOLLOW));
 }
 
 void Call::Symlink(uint64_t target_address, int dirfd, uint64_t path_address) {
