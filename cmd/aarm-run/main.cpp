@@ -12,26 +12,13 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "aarm/policy/display_text.hpp"
 #include "aarm/run/run.hpp"
 #include "aarm/sandbox/kernel_features.hpp"
 
 namespace {
 
 constexpr int kExitAarmFailed = 125;
-
-std::string EscapeForTerminal(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      char buffer[8];
-      snprintf(buffer, sizeof buffer, "\\x%02x", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 void PrintVersion() {
   std::cout << "aarm-run " << AARM_VERSION << "\n"
@@ -91,7 +78,7 @@ int main(int argc, char** argv) {
   } else {
     options.command = app.remaining();
     if (!options.command.empty() && options.command.front().rfind("-", 0) == 0) {
-      std::cerr << "aarm-run: unknown option " << EscapeForTerminal(options.command.front())
+      std::cerr << "aarm-run: unknown option " << aarm::policy::EscapeForDisplay(options.command.front())
                 << " (put COMMAND after --)\n";
       return kExitAarmFailed;
     }
@@ -109,9 +96,9 @@ int main(int argc, char** argv) {
 
   aarm::run::Outcome outcome = aarm::run::Execute(options);
   if (outcome.error) {
-    std::cerr << "aarm-run: " << EscapeForTerminal(outcome.error->Describe()) << "\n";
+    std::cerr << "aarm-run: " << aarm::policy::EscapeForDisplay(outcome.error->Describe()) << "\n";
     if (!outcome.error->hint.empty()) {
-      std::cerr << "aarm-run: hint: " << EscapeForTerminal(outcome.error->hint) << "\n";
+      std::cerr << "aarm-run: hint: " << aarm::policy::EscapeForDisplay(outcome.error->hint) << "\n";
     }
   }
   return outcome.exit_status;

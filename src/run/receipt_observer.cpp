@@ -2,26 +2,9 @@
 
 #include <unistd.h>
 
-#include <cstdio>
+#include "aarm/policy/display_text.hpp"
 
 namespace aarm::run {
-namespace {
-
-std::string EscapeControl(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f) {
-      char buffer[8];
-      snprintf(buffer, sizeof buffer, "\\x%02x", c);
-      out += buffer;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 nlohmann::json ActionToJson(const policy::Action& action) {
   nlohmann::json json = nlohmann::json::object();
@@ -48,7 +31,7 @@ std::string DescribeForTerminal(const policy::Action& action) {
     text += action.path;
     if (!action.to.empty()) text += " -> " + action.to;
   }
-  return EscapeControl(text);
+  return policy::EscapeForDisplay(text);
 }
 
 Result<void> ReceiptObserver::OnDecided(const policy::Action& action,
@@ -71,7 +54,7 @@ Result<void> ReceiptObserver::OnDecided(const policy::Action& action,
   if (denied && !quiet_) {
     std::string line = std::string(enforced ? "aarm: denied " : "aarm: audit: would deny ") +
                        DescribeForTerminal(action) + " (rule: " +
-                       EscapeControl(decision.rule.empty() ? "session default" : decision.rule) +
+                       policy::EscapeForDisplay(decision.rule.empty() ? "session default" : decision.rule) +
                        ")\n";
     [[maybe_unused]] ssize_t n = write(STDERR_FILENO, line.data(), line.size());
   }
