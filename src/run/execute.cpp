@@ -1,5 +1,6 @@
 // The session, in the order of ARCHITECTURE.md: choose and load the profile, build the sandbox
 // from it, start the agent, pass signals on until it ends, and report how it ended.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -143,6 +144,17 @@ Result<sandbox::SandboxReport> SuperviseUntilExit(sandbox::Sandbox& sandbox, Sig
 
 Outcome Execute(const RunOptions& options) {
   if (options.command.empty()) return Failed(Error{"no command given"});
+  // Descriptors named on the command line must be open now, not discovered closed at the end
+  // of a session that already ran.
+  for (int fd : options.passed_fds) {
+    if (fd < 3 || fcntl(fd, F_GETFD) < 0) {
+      return Failed(Error{"--pass-fd " + std::to_string(fd) + ": not an open descriptor above 2"});
+    }
+  }
+  if (options.status_fd && (*options.status_fd < 0 || fcntl(*options.status_fd, F_GETFD) < 0)) {
+    return Failed(Error{"--status-fd " + std::to_string(*options.status_fd) +
+                        ": not an open descriptor"});
+  }
 
   char cwd_buffer[PATH_MAX];
   if (getcwd(cwd_buffer, sizeof cwd_buffer) == nullptr) {

@@ -390,7 +390,11 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   }
   // The agent's umask matters (and costs a read of /proc/PID/status) only when creating.
   mode_t create_mode = (creating || tmpfile) ? mode & ~view_->Status().umask : 0;
-  int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags, create_mode);
+  // SECURITY: O_TRUNC would empty the file before the check on the object below; the open is
+  // made without it and the truncation done once the object is known to be allowed.
+  bool truncate = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
+  int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags & ~O_TRUNC,
+                  create_mode);
   if (fd < 0) return ReplyError(errno);
   if (!(flags & O_NONBLOCK) && !(flags & O_PATH)) {
     int status = fcntl(fd, F_GETFL);
@@ -400,6 +404,11 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   if (fstat(fd, &opened) == 0 && IsHiddenObject(opened.st_dev, opened.st_ino)) {
     close(fd);
     return;
+  }
+  if (truncate && S_ISREG(opened.st_mode) && ftruncate(fd, 0) != 0) {
+    int err = errno;
+    close(fd);
+    return ReplyError(err);
   }
   out_.reply.kind = Reply::Kind::kInjectFd;
   out_.reply.fd.Reset(fd);
