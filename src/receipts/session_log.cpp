@@ -1,6 +1,7 @@
 #include "aarm/receipts/session_log.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,7 +28,25 @@ std::string ParentDirectory(const std::string& path) {
 // A crash in the middle of an earlier write may have left a line without its newline. Ending it
 // keeps the first record of this session on a line of its own (the verifier then reports the
 // fragment as the garbage it is, and this session stays intact).
+// Writers hold the log shared (flock) while appending and the check below holds it exclusive:
+// otherwise it could see another session's record half copied into the file and take it for
+// a crash's fragment.
+class LogLock {
+ public:
+  LogLock(int fd, int mode) : fd_(fd) {
+    while (flock(fd_, mode) != 0 && errno == EINTR) {
+    }
+  }
+  ~LogLock() { flock(fd_, LOCK_UN); }
+  LogLock(const LogLock&) = delete;
+  LogLock& operator=(const LogLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 Result<void> TerminatePartialLine(int fd, const std::string& path) {
+  LogLock exclusive(fd, LOCK_EX);
   struct stat status {};
   if (fstat(fd, &status) != 0) return FailErrno("cannot stat receipt log " + path);
   if (!S_ISREG(status.st_mode) || status.st_size == 0) return {};
@@ -139,9 +158,12 @@ Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json r
   // SECURITY: one write(2) per record. With O_APPEND the kernel places the whole line at the
   // end of the file, so records of sessions sharing the file never interleave within a line.
   ssize_t written;
-  do {
-    written = write(fd_.Get(), line->data(), line->size());
-  } while (written < 0 && errno == EINTR);
+  {
+    LogLock shared(fd_.Get(), LOCK_SH);
+    do {
+      written = write(fd_.Get(), line->data(), line->size());
+    } while (written < 0 && errno == EINTR);
+  }
   if (written < 0) {
     failure_ = Error{"cannot write receipt log " + path_, errno, {}};
     return tl::unexpected(*failure_);
