@@ -9,15 +9,17 @@
 namespace aarm::policy {
 namespace {
 
-constexpr std::array<ActionKind, 8> kKinds = {
+constexpr std::array<ActionKind, 11> kKinds = {
     ActionKind::kProcessExec, ActionKind::kFileRead,   ActionKind::kFileWrite,
     ActionKind::kFileCreate,  ActionKind::kFileDelete, ActionKind::kFileRename,
-    ActionKind::kFileLink,    ActionKind::kFileChmod,
+    ActionKind::kFileLink,    ActionKind::kFileChmod,  ActionKind::kNetConnect,
+    ActionKind::kNetBind,     ActionKind::kNetSend,
 };
 
-constexpr std::array<std::string_view, 8> kKindNames = {
+constexpr std::array<std::string_view, 11> kKindNames = {
     "process.exec", "file.read",   "file.write", "file.create",
     "file.delete",  "file.rename", "file.link",  "file.chmod",
+    "net.connect",  "net.bind",    "net.send",
 };
 
 // O_LARGEFILE is left out: glibc defines it as 0 on 64-bit targets, where the kernel adds it
@@ -69,6 +71,11 @@ std::optional<ActionKind> ParseActionKind(std::string_view name) {
 }
 
 std::span<const ActionKind> AllActionKinds() { return kKinds; }
+
+bool IsNetworkAction(ActionKind kind) {
+  return kind == ActionKind::kNetConnect || kind == ActionKind::kNetBind ||
+         kind == ActionKind::kNetSend;
+}
 
 std::optional<uint32_t> OpenFlagValue(std::string_view name) {
   for (const auto& [flag, value] : kOpenFlags) {

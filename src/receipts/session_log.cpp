@@ -249,12 +249,14 @@ Result<std::string> SessionLog::RecordAction(nlohmann::json action, nlohmann::js
   if (auto found = decision.find("verdict"); found != decision.end() && found->is_string()) {
     verdict = found->get<std::string>();
   }
+  // The record a connection leaves when it closes repeats the decision already counted.
+  bool repeats_decision = outcome.value("closed", false);
   nlohmann::json record = {{"action", std::move(action)},
                            {"context", std::move(context)},
                            {"decision", std::move(decision)},
                            {"outcome", std::move(outcome)}};
   auto hash = Append("action", std::move(record));
-  if (hash) ++recorded_[verdict];
+  if (hash && !repeats_decision) ++recorded_[verdict];
   return hash;
 }
 

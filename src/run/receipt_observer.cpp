@@ -16,6 +16,12 @@ nlohmann::json ActionToJson(const policy::Action& action) {
     json["cwd"] = action.cwd;
   }
   if (action.open_flags != 0) json["flags"] = action.open_flags;
+  if (policy::IsNetworkAction(action.kind)) {
+    if (!action.host.empty()) json["host"] = action.host;
+    if (!action.address.empty()) json["address"] = action.address;
+    if (action.port != 0) json["port"] = action.port;
+    json["protocol"] = action.protocol;
+  }
   json["process"] = {{"pid", action.process.pid},
                      {"exe", action.process.exe},
                      {"ppids", action.process.ppids}};
@@ -27,6 +33,15 @@ std::string DescribeForTerminal(const policy::Action& action) {
   if (action.kind == policy::ActionKind::kProcessExec) {
     for (size_t i = 0; i < action.argv.size(); ++i) text += (i ? " " : "") + action.argv[i];
     if (action.argv.empty()) text += action.path;
+  } else if (policy::IsNetworkAction(action.kind) && action.protocol != "unix") {
+    // "evil.example:443", "[2001:db8::1]:443", or the address a name resolved to
+    const std::string& where = action.host.empty() ? action.address : action.host;
+    bool bracket = where.find(':') != std::string::npos;
+    text += bracket ? "[" + where + "]" : where;
+    if (action.port != 0) text += ":" + std::to_string(action.port);
+    if (!action.host.empty() && !action.address.empty() && action.address != action.host) {
+      text += " (" + action.address + ")";
+    }
   } else {
     text += action.path;
     if (!action.to.empty()) text += " -> " + action.to;
@@ -34,18 +49,24 @@ std::string DescribeForTerminal(const policy::Action& action) {
   return policy::EscapeForDisplay(text);
 }
 
-Result<void> ReceiptObserver::OnDecided(const policy::Action& action,
-                                        const policy::Decision& decision, bool enforced,
-                                        const supervisor::ActionResult& result) {
-  bool denied = decision.verdict == policy::Verdict::kDeny;
-  nlohmann::json decision_json = {
-      {"verdict", denied ? "deny" : "allow"},
+nlohmann::json ReceiptObserver::DecisionToJson(const policy::Decision& decision,
+                                               bool enforced) const {
+  nlohmann::json json = {
+      {"verdict", decision.verdict == policy::Verdict::kDeny ? "deny" : "allow"},
       {"rule", decision.rule},
       {"reason", decision.reason},
       {"profile_sha256", profile_sha256_},
       {"by", enforced ? "policy" : "audit"},
   };
-  if (decision.forbidden) decision_json["forbidden"] = true;
+  if (decision.forbidden) json["forbidden"] = true;
+  return json;
+}
+
+Result<void> ReceiptObserver::OnDecided(const policy::Action& action,
+                                        const policy::Decision& decision, bool enforced,
+                                        const policy::ActionResult& result) {
+  bool denied = decision.verdict == policy::Verdict::kDeny;
+  nlohmann::json decision_json = DecisionToJson(decision, enforced);
   nlohmann::json outcome = {{"ok", result.ok}};
   if (!result.ok) outcome["errno"] = result.err;
   auto recorded = log_.RecordAction(ActionToJson(action), nlohmann::json::object(),
@@ -58,6 +79,19 @@ Result<void> ReceiptObserver::OnDecided(const policy::Action& action,
                        ")\n";
     [[maybe_unused]] ssize_t n = write(STDERR_FILENO, line.data(), line.size());
   }
+  return {};
+}
+
+Result<void> ReceiptObserver::OnConnectionClosed(const policy::Action& action,
+                                                 const policy::Decision& decision,
+                                                 const policy::Transfer& transfer) {
+  nlohmann::json outcome = {{"ok", true},
+                            {"closed", true},
+                            {"bytes_up", transfer.bytes_up},
+                            {"bytes_down", transfer.bytes_down}};
+  auto recorded = log_.RecordAction(ActionToJson(action), nlohmann::json::object(),
+                                    DecisionToJson(decision, true), std::move(outcome));
+  if (!recorded) return tl::unexpected(recorded.error());
   return {};
 }
 

@@ -22,7 +22,13 @@ enum class ActionKind {
   kFileRename,
   kFileLink,
   kFileChmod,
+  kNetConnect,
+  kNetBind,
+  kNetSend,
 };
+
+// net.* actions: true for kNetConnect, kNetBind, kNetSend.
+bool IsNetworkAction(ActionKind kind);
 
 // "process.exec", "file.read", ...
 std::string_view ActionKindName(ActionKind kind);
@@ -53,6 +59,15 @@ struct Action {
   std::vector<std::string> argv;  // process.exec
   std::string cwd;                // process.exec
   uint32_t open_flags = 0;        // file.* actions from open(2): O_* flags
+  // net.* actions. `host`: the name, when one is known (asked for through a proxy, a TLS SNI or
+  // an HTTP Host header, or mapped back from an address the sandbox's resolver answered);
+  // `address`: numeric, canonical (IPv4 dotted quad, IPv6 as inet_ntop writes it, an
+  // IPv4-mapped IPv6 address as its IPv4 form), empty when not yet resolved; `protocol`:
+  // "tcp", "udp", "dns" or "unix" (a unix socket's path is in `path`, empty when abstract).
+  std::string host;
+  std::string address;
+  uint16_t port = 0;
+  std::string protocol;
   ActingProcess process;
 };
 

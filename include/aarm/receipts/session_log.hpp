@@ -68,7 +68,8 @@ class SessionLog {
 
   // action: the canonical action, the context digest, the decision and the outcome, each a JSON
   // object (a null context is stored as {}). The decision's "verdict" is counted in
-  // RecordedCounts().
+  // RecordedCounts(), but for the record of a closed connection (outcome "closed": true), whose
+  // decision was counted when it opened.
   Result<std::string> RecordAction(nlohmann::json action, nlohmann::json context,
                                    nlohmann::json decision, nlohmann::json outcome);
 

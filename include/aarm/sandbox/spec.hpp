@@ -2,6 +2,7 @@
 // turns a profile into a Spec (SpecFromProfile), so policy and sandbox stay independent.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,11 +19,31 @@ struct FilesystemView {
   std::string private_tmp;            // host directory mounted read-write at /tmp
 };
 
+// A socket the sandbox creates inside its own network namespace, before the agent starts, and
+// hands to the supervisor (Sandbox::TakeListeners): the supervisor cannot enter that namespace
+// itself without privileges.
+struct ListenSocket {
+  bool datagram = false;  // false: TCP, listening; true: UDP, bound
+  std::string address;    // numeric: "127.0.0.1" or "::1"
+  uint16_t port = 0;
+  bool optional = false;  // true: the sandbox may go without it (no IPv6 on its loopback)
+};
+
+struct NetworkView {
+  // false: the agent shares aarm-run's network namespace (profile `mode = "host"`); true: its
+  // own, with only a loopback interface.
+  bool isolate = true;
+  std::vector<ListenSocket> listeners;
+  // Non-empty: the contents of /etc/resolv.conf inside the sandbox (where /etc is in the view).
+  std::string resolv_conf;
+};
+
 struct Spec {
   std::vector<std::string> argv;      // argv[0] is looked up in PATH of `env` inside the view
   std::vector<std::string> env;       // "NAME=value"
   std::string cwd;                    // kept as the agent's working directory
   FilesystemView filesystem;
+  NetworkView network;
   std::string scratch_dir;            // private 0700 host directory for mount staging
   std::string hostname = "aarm";
   // false: where the kernel refuses user namespaces, run with Landlock + seccomp alone.

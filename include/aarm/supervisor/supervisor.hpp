@@ -10,26 +10,14 @@
 #include "aarm/base/error.hpp"
 #include "aarm/base/unique_fd.hpp"
 #include "aarm/policy/action.hpp"
+#include "aarm/policy/action_observer.hpp"
 #include "aarm/policy/engine.hpp"
 #include "aarm/supervisor/hidden_objects.hpp"
 
 namespace aarm::supervisor {
 
-// What the agent got.
-struct ActionResult {
-  bool ok = true;
-  int err = 0;  // errno when !ok
-};
-
-// Told of every decided action before the agent is released. A failure (the receipt could not
-// be written) denies the action and ends the session.
-class ActionObserver {
- public:
-  virtual ~ActionObserver() = default;
-  // `enforced`: false when --audit let a denied action through.
-  virtual Result<void> OnDecided(const policy::Action& action, const policy::Decision& decision,
-                                 bool enforced, const ActionResult& result) = 0;
-};
+using policy::ActionObserver;
+using policy::ActionResult;
 
 struct SupervisorOptions {
   bool audit = false;      // enforce only forbid rules

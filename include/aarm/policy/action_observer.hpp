@@ -1,0 +1,40 @@
+// Where decided actions go: the receipts (and later telemetry). The supervisor for system
+// calls and the network service for connections both report through it, before the action is
+// released.
+#pragma once
+
+#include <cstdint>
+
+#include "aarm/base/error.hpp"
+#include "aarm/policy/action.hpp"
+#include "aarm/policy/engine.hpp"
+
+namespace aarm::policy {
+
+// What the agent got.
+struct ActionResult {
+  bool ok = true;
+  int err = 0;  // errno when !ok
+};
+
+// Bytes a proxied connection carried, reported when it closes.
+struct Transfer {
+  uint64_t bytes_up = 0;    // agent -> destination
+  uint64_t bytes_down = 0;  // destination -> agent
+};
+
+class ActionObserver {
+ public:
+  virtual ~ActionObserver() = default;
+  // Told of every decided action before the agent is released. A failure (the receipt could
+  // not be written) denies the action and ends the session. `enforced`: false when --audit let
+  // a denied action through. Called from several threads at once.
+  virtual Result<void> OnDecided(const Action& action, const Decision& decision, bool enforced,
+                                 const ActionResult& result) = 0;
+  // A connection allowed earlier (OnDecided with `decision`) has closed after carrying
+  // `transfer`.
+  virtual Result<void> OnConnectionClosed(const Action& action, const Decision& decision,
+                                          const Transfer& transfer) = 0;
+};
+
+}  // namespace aarm::policy
