@@ -7,7 +7,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "aarm/base/error.hpp"
 #include "aarm/policy/action.hpp"
@@ -34,7 +36,16 @@ class Engine {
   Engine& operator=(Engine&&) noexcept;
   ~Engine();
 
+  // Every kind of action, net.* included (see docs/profiles.md for the network precedence).
   Decision Decide(const Action& action) const;
+
+  // The address `[network] hosts` pins `name` to (canonical numeric form), if it does.
+  std::optional<std::string> PinnedAddress(std::string_view name) const;
+
+  // Whether some connection to `name` (on some port) could be allowed: what the sandbox's
+  // resolver asks before it looks a name up, so a name no rule could allow never leaves the
+  // machine in a DNS query.
+  bool CouldConnectTo(std::string_view name) const;
 
  private:
   struct Compiled;
