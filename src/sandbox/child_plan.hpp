@@ -2,6 +2,8 @@
 // so that they only make system calls: no allocation, no logging, no exceptions.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <string>
 #include <vector>
 
@@ -14,8 +16,20 @@ namespace aarm::sandbox {
 // More descriptors than this cannot be passed to the agent.
 inline constexpr size_t kMaxPassedFds = 64;
 
+// A ListenSocket with its address already in kernel form.
+struct ListenerPlan {
+  int family = AF_INET;
+  int type = SOCK_STREAM;
+  sockaddr_storage address{};
+  socklen_t address_length = 0;
+  bool optional = false;
+};
+
 struct ChildPlan {
   bool namespaces = true;
+  // Whether the init is in a network namespace of its own (Spec::network.isolate).
+  bool own_network = true;
+  std::vector<ListenerPlan> listeners;
   MountPlan mounts;
   LandlockPlan landlock;
   SeccompProgram seccomp;

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -109,6 +111,16 @@ void KillAndWait(pid_t pid, int pidfd) {
   }
 }
 
+// A new file in the private scratch directory, for the view to bind.
+Result<void> WriteSmallFile(const std::string& path, const std::string& text) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) return FailErrno("cannot create " + path);
+  if (write(fd.Get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return FailErrno("cannot write " + path);
+  }
+  return {};
+}
+
 Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
   ChildPlan plan;
   plan.namespaces = namespaces;
@@ -139,6 +151,12 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
     for (const auto& dir : {plan.mounts.staging_root, plan.mounts.standins}) {
       if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return FailErrno("cannot create " + dir);
     }
+    if (!plan.mounts.resolv_conf.empty()) {
+      if (auto written = WriteSmallFile(plan.mounts.resolv_conf, spec.network.resolv_conf);
+          !written) {
+        return tl::unexpected(written.error());
+      }
+    }
   }
   bool tmp_writable = std::any_of(spec.filesystem.write.begin(), spec.filesystem.write.end(),
                                   [&](const std::string& p) {
@@ -163,6 +181,28 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
   plan.envp.push_back(nullptr);
   plan.cwd = spec.cwd;
   plan.hostname = spec.hostname;
+  plan.own_network = spec.network.isolate;
+  if (namespaces && spec.network.isolate) {
+    for (const ListenSocket& wanted : spec.network.listeners) {
+      ListenerPlan listener;
+      listener.type = wanted.datagram ? SOCK_DGRAM : SOCK_STREAM;
+      listener.optional = wanted.optional;
+      auto* v4 = reinterpret_cast<sockaddr_in*>(&listener.address);
+      auto* v6 = reinterpret_cast<sockaddr_in6*>(&listener.address);
+      if (inet_pton(AF_INET, wanted.address.c_str(), &v4->sin_addr) == 1) {
+        listener.family = v4->sin_family = AF_INET;
+        v4->sin_port = htons(wanted.port);
+        listener.address_length = sizeof *v4;
+      } else if (inet_pton(AF_INET6, wanted.address.c_str(), &v6->sin6_addr) == 1) {
+        listener.family = v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(wanted.port);
+        listener.address_length = sizeof *v6;
+      } else {
+        return Fail("not a numeric address for a sandbox listener: " + wanted.address);
+      }
+      plan.listeners.push_back(listener);
+    }
+  }
   plan.kept_fds = spec.inherited_fds;
   std::sort(plan.kept_fds.begin(), plan.kept_fds.end());
   plan.holds_setpcap = namespaces || geteuid() == 0;
@@ -206,7 +246,8 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
       plan->listener_socket = listener_agent_end.Get();
     }
     int pidfd = -1;
-    pid_t pid = CloneWithPidfd(namespaces ? kNamespaceFlags : 0, &pidfd);
+    uint64_t flags = kNamespaceFlags & ~(spec.network.isolate ? 0 : uint64_t{CLONE_NEWNET});
+    pid_t pid = CloneWithPidfd(namespaces ? flags : 0, &pidfd);
     if (pid == 0) {
       supervisor_end.Reset();
       listener_supervisor_end.Reset();
@@ -243,7 +284,15 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
     }
 
     SetupMessage message{};
-    if (!ReceiveMessage(supervisor_end.Get(), &message)) {
+    sandbox.listeners_.clear();
+    sandbox.listeners_.resize(spec.network.listeners.size());
+    bool received = ReceiveMessage(supervisor_end.Get(), &message);
+    while (received && message.kind == MessageKind::kListener &&
+           static_cast<size_t>(message.value) < sandbox.listeners_.size()) {
+      sandbox.listeners_[message.value].Reset(ReceiveFd(supervisor_end.Get()));
+      received = sandbox.listeners_[message.value] && ReceiveMessage(supervisor_end.Get(), &message);
+    }
+    if (!received) {
       KillAndWait(pid, init_pidfd.Get());
       return tl::unexpected(SandboxError("the sandbox init died during set-up"));
     }
@@ -354,6 +403,7 @@ void Sandbox::KillAndReap() {
 
 Sandbox::Sandbox(Sandbox&& other) noexcept
     : status_socket_(std::move(other.status_socket_)),
+      listeners_(std::move(other.listeners_)),
       init_pidfd_(std::move(other.init_pidfd_)),
       init_pid_(std::exchange(other.init_pid_, -1)),
       notify_fd_(std::move(other.notify_fd_)),

@@ -170,6 +170,23 @@ Result<MountPlan> PlanMounts(const Spec& spec) {
   for (const auto& dir : pins) {
     plan.ops.push_back({MountKind::kPin, dir, plan.staging_root + dir, true});
   }
+
+  if (!spec.network.resolv_conf.empty()) {
+    // The sandbox's resolver replaces the host's, at the file /etc/resolv.conf leads to (a
+    // systemd-resolved link included) when the view holds it.
+    std::string real = RealPath("/etc/resolv.conf");
+    auto inside = [&](const std::vector<std::string>& roots) {
+      return std::any_of(roots.begin(), roots.end(),
+                         [&](const std::string& root) { return PathIsWithin(real, root); });
+    };
+    if (real.empty() || !inside(visible) || inside(hidden)) {
+      plan.notes.push_back("/etc/resolv.conf: not in the view, the sandbox's resolver is not "
+                           "advertised there");
+    } else {
+      plan.resolv_conf = spec.scratch_dir + "/resolv.conf";
+      plan.ops.push_back({MountKind::kReadOnly, plan.resolv_conf, plan.staging_root + real, false});
+    }
+  }
   return plan;
 }
 

@@ -36,6 +36,9 @@ struct MountPlan {
   std::string private_tmp;     // host directory for /tmp
   bool tmp_writable = true;    // {tmp} is among the write paths; else /tmp is read-only
   std::vector<MountOp> ops;    // in order: parents before children
+  // Non-empty: the host file (in the scratch directory) that the caller fills with
+  // Spec::network.resolv_conf before the init binds it over the view's /etc/resolv.conf.
+  std::string resolv_conf;
   std::string cwd;
   std::vector<std::string> notes;  // paths skipped and why, for -v
 };

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -38,6 +39,32 @@ bool BringUpLoopback() {
   close(fd);
   errno = err;
   return ok;
+}
+
+// Opens each listener inside the sandbox's network namespace and hands it up. An optional one
+// the namespace cannot have (no IPv6 on its loopback) is left out.
+void HandUpListeners(const ChildPlan& plan, int status_socket) {
+  for (size_t i = 0; i < plan.listeners.size(); ++i) {
+    const ListenerPlan& listener = plan.listeners[i];
+    int fd = socket(listener.family, listener.type | SOCK_CLOEXEC, 0);
+    int one = 1;
+    bool ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0;
+    if (ok && listener.family == AF_INET6) {
+      ok = setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) == 0;
+    }
+    ok = ok && bind(fd, reinterpret_cast<const sockaddr*>(&listener.address),
+                    listener.address_length) == 0;
+    if (ok && listener.type == SOCK_STREAM) ok = listen(fd, SOMAXCONN) == 0;
+    if (!ok) {
+      int err = errno;
+      if (fd >= 0) close(fd);
+      if (listener.optional) continue;
+      ReportAndExit(status_socket, SetupStep::kNetworkListener, err);
+    }
+    SetupMessage message{MessageKind::kListener, SetupStep::kNone, 0, static_cast<int32_t>(i)};
+    if (!SendMessage(status_socket, message) || !SendFd(status_socket, fd)) _exit(1);
+    close(fd);
+  }
 }
 
 // What a forwarded signal does, as a terminal or kill(1) would have done without aarm-run.
@@ -127,7 +154,10 @@ void RunSandboxInit(const ChildPlan& plan, int status_socket) {
     if (auto failure = BuildFilesystemView(plan.mounts); failure.failed()) {
       ReportAndExit(status_socket, failure.step, failure.err);
     }
-    if (!BringUpLoopback()) ReportAndExit(status_socket, SetupStep::kLoopbackUp, errno);
+    if (plan.own_network) {
+      if (!BringUpLoopback()) ReportAndExit(status_socket, SetupStep::kLoopbackUp, errno);
+      HandUpListeners(plan, status_socket);
+    }
   }
 
   sigset_t all;

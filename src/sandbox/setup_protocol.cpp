@@ -23,6 +23,7 @@ const char* SetupStepName(SetupStep step) {
     case SetupStep::kMountDev: return "building /dev";
     case SetupStep::kPivotRoot: return "switching to the new root";
     case SetupStep::kLoopbackUp: return "bringing up the loopback interface";
+    case SetupStep::kNetworkListener: return "opening the network services' sockets";
     case SetupStep::kChangeDirectory: return "entering the working directory";
     case SetupStep::kForkAgent: return "starting the agent process";
     case SetupStep::kNewSession: return "starting a new session";

@@ -23,6 +23,7 @@ enum class SetupStep : int32_t {
   kMountDev,
   kPivotRoot,
   kLoopbackUp,
+  kNetworkListener,
   kChangeDirectory,
   kForkAgent,
   kNewSession,
@@ -40,6 +41,8 @@ enum class MessageKind : int32_t {
   kIdMapsWritten = 1,  // supervisor -> init: go on
   kForwardSignal,      // supervisor -> init: value = signal
   kStepFailed,         // init -> supervisor: step, err
+  kListener,           // init -> supervisor: value = index in Spec::network.listeners; the
+                       // socket follows in the next packet (SendFd)
   kAgentReady,         // agent -> init -> supervisor: confined, waiting to exec
   kExecAgent,          // supervisor -> init -> agent: exec now (the session is recorded)
   kAgentStarted,       // init -> supervisor: execve succeeded

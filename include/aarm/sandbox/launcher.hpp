@@ -81,6 +81,10 @@ class Sandbox {
   // The seccomp listener of the agent's filter (Spec::notified_syscalls); invalid without
   // mediation. The caller must serve it before Start(): the agent's execve is notified.
   UniqueFd TakeNotifyFd() { return std::move(notify_fd_); }
+  // The sockets of Spec::network.listeners, opened inside the sandbox's network namespace, in
+  // the same order; an optional one the sandbox could not open, and every one when the sandbox
+  // has no network namespace of its own, is invalid.
+  std::vector<UniqueFd> TakeListeners() { return std::move(listeners_); }
 
   // The agent process as the supervisor's PID namespace numbers it (for ptrace).
   pid_t AgentPid() const { return agent_pid_; }
@@ -95,6 +99,7 @@ class Sandbox {
   void KillAndReap();
 
   UniqueFd status_socket_;
+  std::vector<UniqueFd> listeners_;
   UniqueFd init_pidfd_;
   pid_t init_pid_ = -1;
   UniqueFd notify_fd_;
