@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <stdexcept>
 
@@ -109,18 +110,20 @@ int FreeLoopbackPort() {
 LoopbackTlsServer::LoopbackTlsServer(const std::string& directory, const std::string& name) {
   certificate_ = directory + "/tls-cert.pem";
   std::string key = directory + "/tls-key.pem";
-  ProcessResult made = RunProcess(ProcessOptions{
-      {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-       "-nodes", "-days", "1", "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name,
-       "-keyout", key, "-out", certificate_},
-      {"PATH=/usr/bin:/bin"}});
+  ProcessOptions request;
+  request.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                  "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=" + name,
+                  "-addext", "subjectAltName=DNS:" + name, "-keyout", key, "-out", certificate_};
+  request.env = {"PATH=/usr/bin:/bin"};
+  ProcessResult made = RunProcess(request);
   if (made.status != 0) throw std::runtime_error("openssl req failed: " + made.err);
   for (int attempt = 0; attempt < 5 && !server_; ++attempt) {
     port_ = FreeLoopbackPort();
-    auto server = std::make_unique<Process>(ProcessOptions{
-        {"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port_), "-cert",
-         certificate_, "-key", key, "-www", "-quiet"},
-        {"PATH=/usr/bin:/bin"}});
+    ProcessOptions serve;
+    serve.argv = {"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port_),
+                  "-cert", certificate_, "-key", key, "-www", "-quiet"};
+    serve.env = {"PATH=/usr/bin:/bin"};
+    auto server = std::make_unique<Process>(serve);
     // s_server says nothing when ready: wait until the port takes connections.
     for (int wait = 0; wait < 100; ++wait) {
       int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
