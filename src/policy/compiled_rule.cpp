@@ -62,6 +62,7 @@ bool MatchKeyApplies(std::string_view key, ActionKind kind) {
     return kind == ActionKind::kFileRead || kind == ActionKind::kFileWrite ||
            kind == ActionKind::kFileCreate;
   }
+  if (key == "host" || key == "port") return IsNetworkAction(kind);
   return false;
 }
 
@@ -192,12 +193,35 @@ Result<CompiledRule> CompiledRule::Compile(const RuleSpec& spec, const PathVaria
     }
     rule.flags_ = *flags;
   }
+  for (const RulePattern& pattern : spec.match.host) {
+    auto host = HostPattern::Compile(pattern.text);
+    if (!host) {
+      return tl::unexpected(ErrorAt(
+          pattern.where, fmt::format("rule.match.host entry {} {}", QuoteForDisplay(pattern.text),
+                                     host.error().message)));
+    }
+    rule.host_.push_back(std::move(*host));
+  }
+  rule.port_ = spec.match.port;
   return rule;
 }
 
-bool CompiledRule::Matches(const Action& action, std::string_view path, std::string_view to,
+bool CompiledRule::Matches(const Action& action, const MatchSubject& subject,
                            bool& doubted) const {
   if (!(kinds_ & KindBit(action.kind))) return false;
+  if (IsNetworkAction(action.kind)) {
+    // A unix socket has a path and no host or port; any other socket the reverse.
+    const bool unix_socket = action.protocol == "unix";
+    if (unix_socket ? !(host_.empty() && port_.empty()) : !path_.empty()) return false;
+    if (!port_.empty() &&
+        std::none_of(port_.begin(), port_.end(),
+                     [&action](const PortRange& range) { return PortInRange(range, action.port); })) {
+      return false;
+    }
+    if (!host_.empty() && !HostMatches(subject)) return false;
+  }
+  const std::string_view path = subject.path;
+  const std::string_view to = subject.to;
   const bool two_sided =
       action.kind == ActionKind::kFileRename || action.kind == ActionKind::kFileLink;
   auto any = [](const std::vector<PathPattern>& patterns, std::string_view text) {
@@ -210,6 +234,35 @@ bool CompiledRule::Matches(const Action& action, std::string_view path, std::str
   if (flags_ && !flags_->Matches(action.open_flags)) return false;
   if (!argv_.empty() && !ArgvMatches(action, doubted)) return false;
   return true;
+}
+
+// A name pattern is no match for an action whose name is unknown (a connection to a bare
+// address), but in a rule that denies a negated one is: "not github.com" holds for a name
+// nobody knows, and an agent must not escape the rule by connecting without a name. An address
+// pattern cannot be decided before the name is resolved, and does not match then: the caller
+// decides again with the address.
+bool CompiledRule::HostMatches(const MatchSubject& subject) const {
+  const bool denies = decision_ != RuleDecision::kAllow;
+  return std::any_of(host_.begin(), host_.end(), [&](const HostPattern& pattern) {
+    if (pattern.IsAddress()) return subject.address && pattern.MatchesAddress(*subject.address);
+    if (subject.name.empty()) return pattern.Negated() && denies;
+    return pattern.MatchesName(subject.name);
+  });
+}
+
+NameMatch CompiledRule::MatchesName(std::string_view name) const {
+  if (!(kinds_ & KindBit(ActionKind::kNetConnect)) || !path_.empty()) return NameMatch::kNever;
+  if (!host_.empty() &&
+      std::none_of(host_.begin(), host_.end(),
+                   [name](const HostPattern& pattern) { return pattern.MatchesName(name); })) {
+    return NameMatch::kNever;
+  }
+  return port_.empty() ? NameMatch::kAlways : NameMatch::kSometimes;
+}
+
+bool CompiledRule::NamesAddress(const IpAddress& address) const {
+  return std::any_of(host_.begin(), host_.end(),
+                     [&address](const HostPattern& pattern) { return pattern.Names(address); });
 }
 
 // argv[0] names the program, but the agent chooses it freely: execve("/usr/bin/rm", ["ls"]) runs

@@ -15,6 +15,7 @@
 #include "aarm/policy/action.hpp"
 #include "aarm/policy/profile.hpp"
 #include "glob.hpp"
+#include "network_patterns.hpp"
 
 namespace aarm::policy::detail {
 
@@ -31,8 +32,8 @@ inline constexpr size_t kMaxRegexInput = 1024;
 inline constexpr size_t kMaxRegexLength = 1024;
 
 // The keys of `match`, and which action kinds each applies to.
-inline constexpr std::array<std::string_view, 5> kMatchKeys = {"path", "from", "to", "argv",
-                                                               "flags"};
+inline constexpr std::array<std::string_view, 7> kMatchKeys = {"path", "from", "to",  "argv",
+                                                               "flags", "host", "port"};
 bool MatchKeyApplies(std::string_view key, ActionKind kind);
 
 // One entry of match.path, match.from or match.to: a glob, negated by a leading '!'.
@@ -82,14 +83,35 @@ struct FlagsProblem {
 tl::expected<OpenFlagsCondition, FlagsProblem> CompileOpenFlags(
     const std::vector<std::string>& names);
 
+// An action as rules see it, prepared once per decision.
+struct MatchSubject {
+  std::string_view path;  // normalised
+  std::string_view to;    // normalised
+  // net.*: the host name (NormalizeHostName), empty when none is known; the address, when known.
+  std::string_view name;
+  std::optional<IpAddress> address;
+};
+
+// Whether a rule on net.connect could match a connection to a name, before its address is known.
+enum class NameMatch {
+  kNever,
+  kSometimes,  // on some ports only
+  kAlways,     // on every port, whatever the address
+};
+
 class CompiledRule {
  public:
   static Result<CompiledRule> Compile(const RuleSpec& spec, const PathVariables& vars);
 
-  // `path` and `to` are the action's, normalised. `doubted` is set when the rule matched only
-  // because a regex could not examine an argument.
-  bool Matches(const Action& action, std::string_view path, std::string_view to,
-               bool& doubted) const;
+  // `doubted` is set when the rule matched only because a regex could not examine an argument.
+  bool Matches(const Action& action, const MatchSubject& subject, bool& doubted) const;
+
+  // How the rule stands to a net.connect to `name` (normalised) by TCP or UDP. Address patterns
+  // are not taken to match a name: whatever it resolves to, the name alone is no reason.
+  NameMatch MatchesName(std::string_view name) const;
+
+  // An address pattern of match.host, not negated, holds `address`: the rule names it.
+  bool NamesAddress(const IpAddress& address) const;
 
   const std::string& Id() const { return id_; }
   const std::string& Reason() const { return reason_; }
@@ -97,6 +119,7 @@ class CompiledRule {
 
  private:
   bool ArgvMatches(const Action& action, bool& doubted) const;
+  bool HostMatches(const MatchSubject& subject) const;
   std::optional<bool> ProgramMatches(const ArgvElement& element, const Action& action) const;
 
   std::string id_;
@@ -108,6 +131,8 @@ class CompiledRule {
   std::vector<PathPattern> to_;
   std::vector<ArgvElement> argv_;
   std::optional<OpenFlagsCondition> flags_;
+  std::vector<HostPattern> host_;
+  std::vector<PortRange> port_;
 };
 
 }  // namespace aarm::policy::detail

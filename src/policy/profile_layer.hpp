@@ -22,10 +22,20 @@ struct SessionLayer {
   std::optional<bool> require_landlock;
 };
 
+// [network] as written: a key left out inherits from the extended profile.
+struct NetworkLayer {
+  std::optional<NetworkMode> mode;
+  std::vector<RulePattern> allow;  // this file's own entries
+  std::optional<DefaultDecision> default_decision;
+  std::vector<std::pair<std::string, std::string>> hosts;  // lower-case name, canonical address
+  std::optional<SourceLocation> where;                     // the table, when the file has one
+};
+
 struct ProfileLayer {
   std::optional<std::string> description;
   SessionLayer session;
   FilesystemSettings filesystem;  // this file's own entries
+  NetworkLayer network;
   std::vector<RuleSpec> rules;     // this file's own, in file order
 };
 
@@ -41,6 +51,11 @@ Result<void> ParseFilesystemSection(const toml::node& node, const ProfileSource&
                                     FilesystemSettings& layer);
 void MergeFilesystem(const FilesystemSettings& layer, FilesystemSettings& settings);
 void RenderFilesystem(const FilesystemSettings& settings, toml::table& root);
+
+Result<void> ParseNetworkSection(const toml::node& node, const ProfileSource& source,
+                                 NetworkLayer& layer);
+void MergeNetwork(const NetworkLayer& layer, NetworkSettings& settings);
+void RenderNetwork(const NetworkSettings& settings, toml::table& root);
 
 // [[rule]]: every rule checked, its patterns compiled once to find bad globs and regexes. Merging
 // puts the extending layer's rules before those it extends; an id used twice is an error.

@@ -26,17 +26,17 @@ constexpr int kProfileVersion = 1;
 // project profile on a team profile on a shipped one, shallow enough to read in one sitting.
 constexpr size_t kMaxExtendsChain = 8;
 
-constexpr std::array<std::string_view, 6> kSupportedKeys = {
-    "version", "extends", "description", "session", "filesystem", "rule"};
-constexpr std::array<std::string_view, 6> kPlannedKeys = {"limits", "network",    "environment",
-                                                          "label",  "credential", "evaluator"};
+constexpr std::array<std::string_view, 7> kSupportedKeys = {
+    "version", "extends", "description", "session", "filesystem", "network", "rule"};
+constexpr std::array<std::string_view, 5> kPlannedKeys = {"limits", "environment", "label",
+                                                          "credential", "evaluator"};
 
 // The sections this version builds; each reads its part of one file into the layer.
 struct Section {
   std::string_view key;
   Result<void> (*parse)(const toml::node& node, const ProfileSource& source, ProfileLayer& layer);
 };
-constexpr std::array<Section, 3> kSections = {{
+constexpr std::array<Section, 4> kSections = {{
     {"session",
      [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
        return ParseSessionSection(node, source, layer.session);
@@ -44,6 +44,10 @@ constexpr std::array<Section, 3> kSections = {{
     {"filesystem",
      [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
        return ParseFilesystemSection(node, source, layer.filesystem);
+     }},
+    {"network",
+     [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
+       return ParseNetworkSection(node, source, layer.network);
      }},
     {"rule",
      [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
@@ -162,6 +166,7 @@ std::string RenderEffective(const Profile& profile) {
   if (!profile.description.empty()) root.insert("description", profile.description);
   RenderSession(profile.session, root);
   RenderFilesystem(profile.filesystem, root);
+  RenderNetwork(profile.network, root);
   RenderRules(profile.rules, root);
   // No unicode or literal strings: the text is recorded in receipts and shown on terminals, so
   // everything outside printable ASCII is escaped.
@@ -241,6 +246,7 @@ Result<Profile> LoadProfile(std::string_view name_or_path, const std::string& sh
     if (layer->description) profile.description = *layer->description;
     MergeSession(layer->session, profile.session);
     MergeFilesystem(layer->filesystem, profile.filesystem);
+    MergeNetwork(layer->network, profile.network);
     if (auto merged = MergeRules(layer->rules, profile.rules); !merged) {
       return tl::unexpected(merged.error());
     }

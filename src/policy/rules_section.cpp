@@ -26,11 +26,8 @@ namespace {
 
 constexpr std::array<std::string_view, 5> kRuleKeys = {"id", "on", "match", "decision", "reason"};
 constexpr std::array<std::string_view, 2> kPlannedRuleKeys = {"when", "modify"};
-constexpr std::array<std::string_view, 2> kPlannedMatchKeys = {"host", "port"};
 constexpr std::array<std::string_view, 3> kDecisions = {"allow", "deny", "forbid"};
 constexpr std::array<std::string_view, 3> kPlannedDecisions = {"step_up", "defer", "modify"};
-constexpr std::array<std::string_view, 3> kPlannedKinds = {"net.connect", "net.bind",
-                                                           "net.send"};
 // `on = "file.*"`: every file.* kind.
 constexpr std::string_view kAllFileKinds = "file.*";
 
@@ -105,15 +102,9 @@ Result<std::vector<ActionKind>> ReadKinds(const toml::node& node, const ProfileS
       }
     } else if (auto kind = ParseActionKind(name)) {
       add(*kind);
-    } else if (std::find(kPlannedKinds.begin(), kPlannedKinds.end(), name) !=
-               kPlannedKinds.end()) {
-      return tl::unexpected(
-          source.At(*item, NotSupportedYet(fmt::format("rule.on = \"{}\"", name))));
     } else {
       std::string what = fmt::format("rule.on {} is not an action kind", QuoteForDisplay(name));
-      std::vector<std::string_view> candidates = known;
-      candidates.insert(candidates.end(), kPlannedKinds.begin(), kPlannedKinds.end());
-      if (auto near = NearestKey(name, candidates)) {
+      if (auto near = NearestKey(name, known)) {
         what += fmt::format("; did you mean '{}'?", *near);
       } else {
         std::string list;
@@ -194,12 +185,74 @@ Result<std::vector<std::string>> ReadFlags(const toml::node& node, const Profile
   return names;
 }
 
+Result<std::vector<RulePattern>> ReadHostPatterns(const toml::node& node,
+                                                  const ProfileSource& source) {
+  auto items = ReadOneOrMany(node, "rule.match.host", "a host pattern", source);
+  if (!items) return tl::unexpected(items.error());
+  std::vector<RulePattern> patterns;
+  for (const toml::node* item : *items) {
+    const std::string& text = item->as_string()->get();
+    if (auto compiled = HostPattern::Compile(text); !compiled) {
+      return tl::unexpected(source.At(
+          *item, fmt::format("rule.match.host{} {} {}", node.is_array() ? " entry" : "",
+                             QuoteForDisplay(text), compiled.error().message)));
+    }
+    patterns.push_back({text, source.Location(*item)});
+  }
+  return patterns;
+}
+
+// A port as an integer or a "first-last" string.
+Result<PortRange> ReadPort(const toml::node& node, std::string_view name,
+                           const ProfileSource& source) {
+  if (const auto* number = node.as_integer()) {
+    if (number->get() < 0 || number->get() > 65535) {
+      return tl::unexpected(source.At(
+          node, fmt::format("{} {} is not a port (0 to 65535)", name, number->get())));
+    }
+    const auto port = static_cast<uint16_t>(number->get());
+    return PortRange{port, port};
+  }
+  if (const auto* text = node.as_string()) {
+    auto range = ParsePortRange(text->get());
+    if (!range) {
+      return tl::unexpected(source.At(node, fmt::format("{} {} {}", name,
+                                                        QuoteForDisplay(text->get()),
+                                                        range.error().message)));
+    }
+    return *range;
+  }
+  return tl::unexpected(source.At(
+      node, fmt::format("{} must be a port (443), a range (\"8000-8999\") or an array of them, "
+                        "not {}",
+                        name, TypeName(node))));
+}
+
+Result<std::vector<PortRange>> ReadPorts(const toml::node& node, const ProfileSource& source) {
+  std::vector<PortRange> ports;
+  const toml::array* array = node.as_array();
+  if (!array) {
+    auto port = ReadPort(node, "rule.match.port", source);
+    if (!port) return tl::unexpected(port.error());
+    ports.push_back(*port);
+    return ports;
+  }
+  if (array->empty()) {
+    return tl::unexpected(source.At(node, "rule.match.port is an empty array"));
+  }
+  for (const toml::node& item : *array) {
+    auto port = ReadPort(item, "rule.match.port entry", source);
+    if (!port) return tl::unexpected(port.error());
+    ports.push_back(*port);
+  }
+  return ports;
+}
+
 Result<RuleMatch> ReadMatch(const toml::node& node, const std::vector<ActionKind>& kinds,
                             const ProfileSource& source) {
   auto table = ReadTable(node, "rule.match", source);
   if (!table) return tl::unexpected(table.error());
-  if (auto keys = CheckKeys(**table, {"rule.match", kMatchKeys, kPlannedMatchKeys}, source);
-      !keys) {
+  if (auto keys = CheckKeys(**table, {"rule.match", kMatchKeys, {}}, source); !keys) {
     return tl::unexpected(keys.error());
   }
   RuleMatch match;
@@ -228,6 +281,16 @@ Result<RuleMatch> ReadMatch(const toml::node& node, const std::vector<ActionKind
     auto flags = ReadFlags(*value, source);
     if (!flags) return tl::unexpected(flags.error());
     match.flags = std::move(*flags);
+  }
+  if (const toml::node* value = (*table)->get("host")) {
+    auto patterns = ReadHostPatterns(*value, source);
+    if (!patterns) return tl::unexpected(patterns.error());
+    match.host = std::move(*patterns);
+  }
+  if (const toml::node* value = (*table)->get("port")) {
+    auto ports = ReadPorts(*value, source);
+    if (!ports) return tl::unexpected(ports.error());
+    match.port = std::move(*ports);
   }
   return match;
 }
@@ -309,6 +372,18 @@ toml::array RenderPatterns(const std::vector<RulePattern>& patterns) {
   return array;
 }
 
+toml::array RenderPorts(const std::vector<PortRange>& ports) {
+  toml::array array;
+  for (const PortRange& range : ports) {
+    if (range.first == range.last) {
+      array.push_back(static_cast<int64_t>(range.first));
+    } else {
+      array.push_back(fmt::format("{}-{}", range.first, range.last));
+    }
+  }
+  return array;
+}
+
 }  // namespace
 
 Result<void> ParseRuleSection(const toml::node& node, const ProfileSource& source,
@@ -352,10 +427,12 @@ void RenderRules(const std::vector<RuleSpec>& rules, toml::table& root) {
     for (const auto& [key, member] : {std::pair{"path", &RuleMatch::path},
                                       std::pair{"from", &RuleMatch::from},
                                       std::pair{"to", &RuleMatch::to},
-                                      std::pair{"argv", &RuleMatch::argv}}) {
+                                      std::pair{"argv", &RuleMatch::argv},
+                                      std::pair{"host", &RuleMatch::host}}) {
       if (!(rule.match.*member).empty()) match.insert(key, RenderPatterns(rule.match.*member));
     }
     if (!rule.match.flags.empty()) match.insert("flags", RenderStrings(rule.match.flags));
+    if (!rule.match.port.empty()) match.insert("port", RenderPorts(rule.match.port));
     if (!match.empty()) {
       match.is_inline(true);
       table.insert("match", std::move(match));

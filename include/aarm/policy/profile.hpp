@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "aarm/base/error.hpp"
@@ -48,6 +49,34 @@ struct RulePattern {
   SourceLocation where;
 };
 
+// A port or an inclusive range of them ("8000-8999").
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;
+  bool operator==(const PortRange&) const = default;
+};
+
+// [network] mode: none — the sandbox has no network; proxy — connections go through the
+// supervisor, decided by host name and port; host — decided by address.
+enum class NetworkMode { kNone, kProxy, kHost };
+
+// "none", "proxy", "host".
+std::string_view NetworkModeName(NetworkMode mode);
+
+struct NetworkSettings {
+  NetworkMode mode = NetworkMode::kNone;  // a profile that says nothing has no network
+  bool mode_set = false;                  // some file of the profile wrote `mode`
+  // "host[:port]" entries as written ("github.com:443", "*.example.org", "[::1]:8080",
+  // "10.0.0.0/8:5432"): the extended profile's first, then the profile's own; duplicates dropped.
+  std::vector<RulePattern> allow;
+  // A net.* action no rule and no allow entry decides; never session.default.
+  DefaultDecision default_decision = DefaultDecision::kDeny;
+  // Pinned names, lower case, to a canonical numeric address (see Action::address); a profile's
+  // own entries replace those of the profile it extends.
+  std::vector<std::pair<std::string, std::string>> hosts;
+  SourceLocation where;  // the [network] table that last set something; line 0 when none did
+};
+
 // A rule's `match`; a key left out (an empty list) places no condition. Every key given must
 // hold. See docs/profiles.md for the pattern syntax.
 struct RuleMatch {
@@ -56,6 +85,10 @@ struct RuleMatch {
   std::vector<RulePattern> to;     // any of them matches `to` (rename/link)
   std::vector<RulePattern> argv;   // element-wise: globs, "re:REGEX", "**" (process.exec)
   std::vector<std::string> flags;  // open flag names, all present (file.read/write/create)
+  // net.*: any of them matches: a glob on the host name (case-insensitive, '.' separates
+  // labels), or a CIDR range or literal address matched against Action::address; '!' negates.
+  std::vector<RulePattern> host;
+  std::vector<PortRange> port;     // net.*: any of them contains Action::port
 };
 
 enum class RuleDecision { kAllow, kDeny, kForbid };
@@ -80,6 +113,7 @@ struct Profile {
   std::vector<std::string> files;  // every file that went into it, own first, then extended ones
   SessionSettings session;
   FilesystemSettings filesystem;
+  NetworkSettings network;
   // In order of precedence: the profile's own rules as written, then those of the profile it
   // extends (recursively).
   std::vector<RuleSpec> rules;

@@ -45,7 +45,7 @@ TEST_CASE("Unknown keys are located and the nearest known key is suggested", "[p
         "P:2:2: unknown key 'netwrok' at the top level; did you mean 'network'?");
   CHECK(ErrorFor(dir, "version = 1\ncolour = \"blue\"\n") ==
         "P:2:1: unknown key 'colour' at the top level (known keys: 'version', 'extends', "
-        "'description', 'session', 'filesystem', 'rule')");
+        "'description', 'session', 'filesystem', 'network', 'rule')");
   CHECK(ErrorFor(dir, "version = 1\n[filesystem]\nmount = []\n") ==
         "P:3:1: unknown key 'mount' in [filesystem] (known keys: 'read', 'write', 'hide', "
         "'readonly')");
@@ -58,13 +58,11 @@ TEST_CASE("The first bad key in file order is the one reported", "[policy]") {
   TempDir dir;
   CHECK(ErrorFor(dir, "version = 1\nzebra = 1\naardvark = 2\n") ==
         "P:2:1: unknown key 'zebra' at the top level (known keys: 'version', 'extends', "
-        "'description', 'session', 'filesystem', 'rule')");
+        "'description', 'session', 'filesystem', 'network', 'rule')");
 }
 
 TEST_CASE("Parts of the profile language not built yet are refused as such", "[policy]") {
   TempDir dir;
-  CHECK(ErrorFor(dir, "version = 1\n[network]\nmode = \"none\"\n") ==
-        "P:2:2: [network] is not supported by this version of aarm yet");
   CHECK(ErrorFor(dir, "version = 1\n[limits]\npids = 5\n") ==
         "P:2:2: [limits] is not supported by this version of aarm yet");
   CHECK(ErrorFor(dir, "version = 1\n[environment]\n") ==
@@ -206,7 +204,7 @@ TEST_CASE("Control characters from the file are echoed escaped, on one line", "[
         "P:2:15: description 'a\\x00b' contains a NUL byte");
   CHECK(ErrorFor(dir, "version = 1\n\"bad\\nkey\\u001b]0;title\\u0007\" = 1\n") ==
         "P:2:1: unknown key 'bad\\nkey\\x1b]0;title\\x07' at the top level (known keys: "
-        "'version', 'extends', 'description', 'session', 'filesystem', 'rule')");
+        "'version', 'extends', 'description', 'session', 'filesystem', 'network', 'rule')");
   CHECK(ErrorFor(dir, "version = 1\n[filesystem]\nread = [\"/caf\\u00e9\\u202e\"]\nx = 1\n") ==
         "P:4:1: unknown key 'x' in [filesystem] (known keys: 'read', 'write', 'hide', "
         "'readonly')");

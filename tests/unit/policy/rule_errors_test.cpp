@@ -88,16 +88,18 @@ TEST_CASE("Unknown and planned keys of a rule", "[policy][rules]") {
   CHECK(ErrorFor(dir, head + "match = { pth = \"/x\" }\n") ==
         "P:6:11: unknown key 'pth' in [rule.match]; did you mean 'path'?");
   CHECK(ErrorFor(dir, head + "match = { host = \"x\" }\n") ==
-        "P:6:11: 'rule.match.host' is not supported by this version of aarm yet");
+        "P:6:18: rule.match.host does not apply to file.read (in rule.on); it applies to "
+        "net.connect, net.bind, net.send");
   CHECK(ErrorFor(dir, head + "match = { port = 443 }\n") ==
-        "P:6:11: 'rule.match.port' is not supported by this version of aarm yet");
+        "P:6:18: rule.match.port does not apply to file.read (in rule.on); it applies to "
+        "net.connect, net.bind, net.send");
   CHECK(ErrorFor(dir, head + "match = 5\n") == "P:6:9: rule.match must be a table, not an integer");
   CHECK(ErrorFor(dir, head + "reason = \"\"\n") == "P:6:10: rule.reason is empty");
   CHECK(ErrorFor(dir, head + "reason = \"a\\nb\"\n") ==
         "P:6:10: rule.reason 'a\\nb' contains a control character; it must be one line of text");
 }
 
-TEST_CASE("on: action kinds, file.*, and the kinds not built yet", "[policy][rules]") {
+TEST_CASE("on: action kinds and file.*", "[policy][rules]") {
   TempDir dir;
   auto on = [&](const std::string& value) {
     return ErrorFor(dir, "version = 1\n[[rule]]\nid = \"x\"\non = " + value +
@@ -108,11 +110,9 @@ TEST_CASE("on: action kinds, file.*, and the kinds not built yet", "[policy][rul
   CHECK(on("\"zzz\"") ==
         "P:4:6: rule.on 'zzz' is not an action kind (known: 'process.exec', 'file.read', "
         "'file.write', 'file.create', 'file.delete', 'file.rename', 'file.link', 'file.chmod', "
-        "'file.*')");
-  CHECK(on("\"net.connect\"") ==
-        "P:4:6: rule.on = \"net.connect\" is not supported by this version of aarm yet");
-  CHECK(on("[\"file.read\", \"net.bind\"]") ==
-        "P:4:20: rule.on = \"net.bind\" is not supported by this version of aarm yet");
+        "'net.connect', 'net.bind', 'net.send', 'file.*')");
+  CHECK(on("\"net.conect\"") ==
+        "P:4:6: rule.on 'net.conect' is not an action kind; did you mean 'net.connect'?");
   CHECK(on("[]") == "P:4:6: rule.on is an empty array");
   CHECK(on("5") == "P:4:6: rule.on must be an action kind or an array of them, not an integer");
   CHECK(on("[\"file.read\", 5]") == "P:4:20: each entry of rule.on must be a string, not an integer");

@@ -1,0 +1,304 @@
+#include "network_patterns.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "aarm/policy/display_text.hpp"
+
+namespace aarm::policy::detail {
+namespace {
+
+// RFC 1035: a name of at most 253 characters in its text form.
+constexpr size_t kMaxHostNameLength = 253;
+
+constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || IsDigit(c) || c == '-' || c == '_';
+}
+
+bool AllDigits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), IsDigit);
+}
+
+std::string_view LastLabel(std::string_view name) {
+  const size_t dot = name.rfind('.');
+  return dot == std::string_view::npos ? name : name.substr(dot + 1);
+}
+
+// A decimal number of at most `max`, digits only.
+std::optional<unsigned> ParseNumber(std::string_view text, unsigned max) {
+  if (!AllDigits(text) || text.size() > 5) return std::nullopt;
+  unsigned value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  if (value > max) return std::nullopt;
+  return value;
+}
+
+unsigned BitCount(const IpAddress& address) { return address.v6 ? 128 : 32; }
+
+bool BitSet(const IpAddress& address, unsigned bit) {
+  return (address.bytes[bit / 8] >> (7 - bit % 8)) & 1;
+}
+
+// Why a host glob, lower-cased, cannot be compiled; nullopt when it can.
+std::optional<std::string> HostGlobProblem(std::string_view pattern) {
+  bool in_class = false;
+  bool class_start = false;
+  for (const char c : pattern) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      return "has a character outside ASCII; write an internationalised name in its xn-- form";
+    }
+    const bool was_class_start = class_start;
+    class_start = false;
+    if (in_class) {
+      if (c == '.') return "has '.' inside a class; labels are matched one by one";
+      if (c == ']' && !was_class_start) in_class = false;
+      if (!(IsNameChar(c) || c == ']' || (was_class_start && (c == '!' || c == '^')))) {
+        return fmt::format("has the character {} in a class; a host name holds letters, digits, "
+                           "'-' and '_'",
+                           QuoteForDisplay(std::string_view(&c, 1)));
+      }
+      if (was_class_start && (c == '!' || c == '^')) class_start = true;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      class_start = true;
+      continue;
+    }
+    if (!(IsNameChar(c) || c == '.' || c == '*' || c == '?')) {
+      return fmt::format("has the character {}; a host name holds letters, digits, '-', '_' and "
+                         "'.' (and a glob '*', '?', '[...]')",
+                         QuoteForDisplay(std::string_view(&c, 1)));
+    }
+  }
+  if (in_class) return "has a '[' that is never closed";
+  size_t start = 0;
+  while (start <= pattern.size()) {
+    const size_t dot = std::min(pattern.find('.', start), pattern.size());
+    const std::string_view label = pattern.substr(start, dot - start);
+    if (label.empty()) return "has an empty label (a leading, trailing or doubled '.')";
+    if (label != "**" && label.find("**") != std::string_view::npos) {
+      return fmt::format("has '**' inside the label {}; '**' stands alone between dots "
+                         "('**.example.com'), '*' matches within a label",
+                         QuoteForDisplay(label));
+    }
+    start = dot + 1;
+  }
+  const bool numeric = std::all_of(pattern.begin(), pattern.end(), [](char c) {
+    return IsDigit(c) || c == '.' || c == '*' || c == '?';
+  });
+  if (AllDigits(LastLabel(pattern)) || (numeric && pattern.find('.') != std::string_view::npos)) {
+    return std::string("looks like an IPv4 address but is not one; match addresses with a "
+                       "literal address or a range such as '192.168.0.0/16'");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<IpAddress> ParseAddress(std::string_view text) {
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  const std::string copy(text);
+  IpAddress address;
+  if (copy.find(':') == std::string::npos) {
+    if (::inet_pton(AF_INET, copy.c_str(), address.bytes.data()) != 1) return std::nullopt;
+    return address;
+  }
+  if (::inet_pton(AF_INET6, copy.c_str(), address.bytes.data()) != 1) return std::nullopt;
+  if (std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), address.bytes.begin())) {
+    IpAddress v4;
+    std::copy_n(address.bytes.begin() + kMappedPrefix.size(), 4, v4.bytes.begin());
+    return v4;
+  }
+  address.v6 = true;
+  return address;
+}
+
+std::string FormatAddress(const IpAddress& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(address.v6 ? AF_INET6 : AF_INET, address.bytes.data(), text, sizeof(text));
+  return text;
+}
+
+bool AddressRange::Contains(const IpAddress& address) const {
+  if (address.v6 != base.v6) return false;
+  const unsigned whole = prefix / 8;
+  if (!std::equal(base.bytes.begin(), base.bytes.begin() + whole, address.bytes.begin())) {
+    return false;
+  }
+  const unsigned rest = prefix % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<uint8_t>(0xFF << (8 - rest));
+  return (base.bytes[whole] & mask) == (address.bytes[whole] & mask);
+}
+
+Result<AddressRange> ParseAddressRange(std::string_view text) {
+  const size_t slash = text.find('/');
+  const std::string_view address_text = text.substr(0, slash);
+  auto address = ParseAddress(address_text);
+  if (!address) {
+    return Fail(address_text.find(':') == std::string_view::npos
+                    ? "is not an IPv4 address or range (a.b.c.d, a.b.c.d/N)"
+                    : "is not an IPv6 address or range (fd00::1, fd00::/8)");
+  }
+  AddressRange range{*address, BitCount(*address)};
+  if (slash == std::string_view::npos) return range;
+  const bool mapped = !address->v6 && address_text.find(':') != std::string_view::npos;
+  const unsigned written_bits = mapped ? 128 : BitCount(*address);
+  const auto prefix = ParseNumber(text.substr(slash + 1), written_bits);
+  if (!prefix) {
+    return Fail(fmt::format("has a prefix length that is not a number from 0 to {}", written_bits));
+  }
+  if (mapped) {
+    // ::ffff:a.b.c.d/N is the IPv4 range a.b.c.d/(N-96); a shorter prefix reaches beyond
+    // the mapped addresses, which no IPv4 rule could mean.
+    if (*prefix < 96) return Fail("is an IPv4-mapped range with a prefix shorter than /96");
+    range.prefix = *prefix - 96;
+  } else {
+    range.prefix = *prefix;
+  }
+  for (unsigned bit = range.prefix; bit < BitCount(*address); ++bit) {
+    if (!BitSet(*address, bit)) continue;
+    IpAddress network = *address;
+    for (unsigned clear = range.prefix; clear < BitCount(network); ++clear) {
+      network.bytes[clear / 8] &= static_cast<uint8_t>(~(1u << (7 - clear % 8)));
+    }
+    return Fail(fmt::format("has bits set after its /{} prefix; write '{}/{}'", range.prefix,
+                            FormatAddress(network), range.prefix));
+  }
+  return range;
+}
+
+std::optional<std::string> NormalizeHostName(std::string_view text) {
+  if (text.ends_with('.')) text.remove_suffix(1);
+  if (text.empty() || text.size() > kMaxHostNameLength) return std::nullopt;
+  std::string name(text.size(), '\0');
+  std::transform(text.begin(), text.end(), name.begin(), Lower);
+  size_t start = 0;
+  while (start <= name.size()) {
+    const size_t dot = std::min(name.find('.', start), name.size());
+    const std::string_view label = std::string_view(name).substr(start, dot - start);
+    if (label.empty() || !std::all_of(label.begin(), label.end(), IsNameChar)) {
+      return std::nullopt;
+    }
+    start = dot + 1;
+  }
+  // No top-level domain is numeric: such a "name" is an address in some resolver's eyes.
+  if (AllDigits(LastLabel(name))) return std::nullopt;
+  return name;
+}
+
+Result<HostGlob> HostGlob::Compile(std::string_view pattern) {
+  std::string lowered(pattern.size(), '\0');
+  std::transform(pattern.begin(), pattern.end(), lowered.begin(), Lower);
+  if (lowered.empty()) return Fail("is empty");
+  if (auto problem = HostGlobProblem(lowered)) return Fail(*problem);
+  std::string path = "/" + lowered;
+  std::replace(path.begin(), path.end(), '.', '/');
+  auto labels = PathGlob::Compile(path);
+  if (!labels) return tl::unexpected(labels.error());
+  HostGlob glob;
+  glob.labels_ = std::move(*labels);
+  return glob;
+}
+
+bool HostGlob::Matches(std::string_view name) const {
+  std::string path = "/" + std::string(name);
+  std::replace(path.begin(), path.end(), '.', '/');
+  return labels_.Matches(path);
+}
+
+Result<PortRange> ParsePortRange(std::string_view text) {
+  const size_t dash = text.find('-');
+  const auto first = ParseNumber(text.substr(0, dash), 65535);
+  const auto last =
+      dash == std::string_view::npos ? first : ParseNumber(text.substr(dash + 1), 65535);
+  if (!first || !last) {
+    return Fail("is not a port (0 to 65535) or a range of them ('8000-8999')");
+  }
+  if (*last < *first) return Fail("is a reversed range; write the lower port first");
+  return PortRange{static_cast<uint16_t>(*first), static_cast<uint16_t>(*last)};
+}
+
+Result<HostPattern> HostPattern::Compile(std::string_view text) {
+  HostPattern pattern;
+  if (text.starts_with('!')) {
+    pattern.negated_ = true;
+    text.remove_prefix(1);
+    if (text.empty()) return Fail("has nothing after its '!'");
+  }
+  const bool address_like = text.find(':') != std::string_view::npos ||
+                            text.find('/') != std::string_view::npos || ParseAddress(text);
+  if (address_like) {
+    auto range = ParseAddressRange(text);
+    if (!range) return tl::unexpected(range.error());
+    pattern.address_ = *range;
+    return pattern;
+  }
+  auto glob = HostGlob::Compile(text);
+  if (!glob) return tl::unexpected(glob.error());
+  pattern.glob_ = std::move(*glob);
+  return pattern;
+}
+
+Result<AllowEntry> ParseAllowEntry(std::string_view text) {
+  AllowEntry entry;
+  entry.text = std::string(text);
+  if (text.empty()) return Fail("is empty");
+  if (text.starts_with('!')) {
+    return Fail("cannot be negated: an allow entry only allows (a [[rule]] denies)");
+  }
+  std::string_view host = text;
+  std::optional<std::string_view> port;
+  if (text.starts_with('[')) {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return Fail("has a '[' that is never closed");
+    host = text.substr(1, close - 1);
+    if (host.find(':') == std::string_view::npos) {
+      return Fail("has brackets around something that is not an IPv6 address");
+    }
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (!rest.starts_with(':')) return Fail("has something other than ':PORT' after its ']'");
+      port = rest.substr(1);
+    }
+  } else {
+    const size_t colon = text.find(':');
+    if (colon != std::string_view::npos) {
+      if (text.find(':', colon + 1) != std::string_view::npos) {
+        return Fail("is an IPv6 address without brackets; write '[ADDRESS]' or '[ADDRESS]:PORT'");
+      }
+      host = text.substr(0, colon);
+      port = text.substr(colon + 1);
+    }
+  }
+  if (port) {
+    if (port->empty()) return Fail("has an empty port after its ':'");
+    auto range = ParsePortRange(*port);
+    if (!range) {
+      return Fail(fmt::format("has the port {}, which {}", QuoteForDisplay(*port),
+                              range.error().message));
+    }
+    entry.port = *range;
+  }
+  if (host.empty()) return Fail("has no host before its ':'");
+  auto pattern = HostPattern::Compile(host);
+  if (!pattern) {
+    if (host.size() == text.size()) return tl::unexpected(pattern.error());
+    return Fail(fmt::format("has the host {}, which {}", QuoteForDisplay(host),
+                            pattern.error().message));
+  }
+  entry.host = std::move(*pattern);
+  return entry;
+}
+
+}  // namespace aarm::policy::detail
