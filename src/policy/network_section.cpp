@@ -67,10 +67,24 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadHosts(const toml::n
                                                                    const ProfileSource& source) {
   auto table = ReadTable(node, "network.hosts", source);
   if (!table) return tl::unexpected(table.error());
-  std::vector<std::pair<std::string, std::string>> hosts;
+  struct Entry {
+    const toml::key* key;
+    const toml::node* value;
+    toml::source_position where;
+  };
+  std::vector<Entry> entries;
   for (const auto& [key, value] : **table) {
-    const toml::source_position where =
-        key.source().begin.line != 0 ? key.source().begin : value.source().begin;
+    entries.push_back(
+        {&key, &value, key.source().begin.line != 0 ? key.source().begin : value.source().begin});
+  }
+  // toml++ orders the table by name; a name given twice is reported where it is written again.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::pair(a.where.line, a.where.column) < std::pair(b.where.line, b.where.column);
+  });
+  std::vector<std::pair<std::string, std::string>> hosts;
+  for (const auto& [key_node, value_node, where] : entries) {
+    const toml::key& key = *key_node;
+    const toml::node& value = *value_node;
     const std::string shown = QuoteForDisplay(key.str());
     auto name = NormalizeHostName(key.str());
     if (!name) {
