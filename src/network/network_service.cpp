@@ -1,0 +1,247 @@
+#include "aarm/network/network_service.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include "address.hpp"
+#include "dns_service.hpp"
+#include "gate.hpp"
+#include "handlers.hpp"
+#include "host_lookup.hpp"
+#include "socket_io.hpp"
+#include "tables.hpp"
+
+namespace aarm::network {
+namespace {
+
+using detail::Clock;
+
+// Connections served at once; one more is turned away (reset) until one ends.
+constexpr size_t kMaxConnections = 512;
+// DNS queries being looked up at once; one more is answered SERVFAIL.
+constexpr size_t kMaxQueries = 64;
+// getaddrinfo calls at once, for connections and queries together.
+constexpr size_t kMaxLookups = 64;
+// How often the listening thread joins the threads that have finished.
+constexpr auto kReapInterval = std::chrono::milliseconds(500);
+// A pause after accept(2) fails for want of descriptors, so the loop does not spin.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+
+enum class Pool { kConnection, kQuery };
+
+class Service final : public NetworkService {
+ public:
+  Service(ServiceSockets sockets, const policy::Engine& engine, policy::ActionObserver& observer,
+          ServiceOptions options, detail::Signal stop, detail::FailureState failure)
+      : sockets_(std::move(sockets)),
+        stop_(std::move(stop)),
+        failure_(std::move(failure)),
+        lookup_(engine, kMaxLookups),
+        gate_(engine, observer, lookup_, failure_, options.audit),
+        dns_(engine, gate_, lookup_, names_, sockets_.dns.Get(), stop_.Fd()),
+        context_{gate_, names_, redirects_, stop_.Fd()} {}
+
+  ~Service() override { Stop(); }
+
+  Result<void> Begin() {
+    try {
+      listener_ = std::thread([this] { Listen(); });
+    } catch (const std::system_error& e) {
+      return FailErrno("cannot start the network service's thread", e.code().value());
+    }
+    return {};
+  }
+
+  void ExpectRedirect(bool ipv6, uint16_t local_port, RedirectedConnection original) override {
+    redirects_.Expect(ipv6, local_port, std::move(original));
+  }
+
+  std::optional<std::string> NameForAddress(const std::string& address) const override {
+    return names_.NameFor(address);
+  }
+
+  int FailureFd() const override { return failure_.Fd(); }
+  std::optional<Error> Failure() const override { return failure_.Get(); }
+
+  void Stop() override {
+    std::call_once(stopped_, [this] {
+      stop_.Raise();
+      if (listener_.joinable()) listener_.join();
+      std::list<Worker> workers;
+      {
+        std::lock_guard lock(workers_mutex_);
+        workers.swap(workers_);
+      }
+      for (Worker& worker : workers) worker.thread.join();
+      sockets_ = ServiceSockets{};
+    });
+  }
+
+ private:
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+    Pool pool;
+  };
+
+  void Listen() {
+    struct Source {
+      int fd;
+      std::function<void()> ready;
+    };
+    std::vector<Source> sources;
+    const auto add_stream = [&](const UniqueFd& fd, std::function<void(UniqueFd, uint16_t)> serve) {
+      if (!fd) return;
+      sources.push_back({fd.Get(), [this, listen_fd = fd.Get(), serve] { Accept(listen_fd, serve); }});
+    };
+    add_stream(sockets_.http_proxy, [this](UniqueFd agent, uint16_t) {
+      detail::ServeHttpProxy(context_, std::move(agent));
+    });
+    add_stream(sockets_.socks_proxy, [this](UniqueFd agent, uint16_t) {
+      detail::ServeSocksProxy(context_, std::move(agent));
+    });
+    add_stream(sockets_.transparent_v4, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeTransparent(context_, std::move(agent), false, port);
+    });
+    add_stream(sockets_.transparent_v6, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeTransparent(context_, std::move(agent), true, port);
+    });
+    if (sockets_.dns) {
+      sources.push_back({sockets_.dns.Get(), [this] {
+                           dns_.Receive([this](std::function<void()> work) {
+                             return Spawn(Pool::kQuery, std::move(work));
+                           });
+                         }});
+    }
+
+    std::vector<pollfd> fds;
+    for (const Source& source : sources) fds.push_back({source.fd, POLLIN, 0});
+    fds.push_back({stop_.Fd(), POLLIN, 0});
+    for (;;) {
+      const int n = ::poll(fds.data(), fds.size(),
+                           static_cast<int>(std::chrono::milliseconds(kReapInterval).count()));
+      Reap();
+      if (n < 0) continue;
+      if (fds.back().revents) return;
+      for (size_t i = 0; i < sources.size(); ++i) {
+        if (fds[i].revents) sources[i].ready();
+      }
+    }
+  }
+
+  void Accept(int listen_fd, const std::function<void(UniqueFd, uint16_t)>& serve) {
+    for (;;) {
+      sockaddr_storage peer = {};
+      socklen_t length = sizeof(peer);
+      UniqueFd agent(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (!agent) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          detail::SleepUnlessStopped(kAcceptBackoff, stop_.Fd());
+        }
+        return;
+      }
+      uint16_t port = 0;
+      detail::AddressOf(peer, &port);
+      auto shared = std::make_shared<UniqueFd>(std::move(agent));
+      if (!Spawn(Pool::kConnection, [serve, shared, port] { serve(std::move(*shared), port); })) {
+        detail::CloseWithReset(std::move(*shared));
+      }
+    }
+  }
+
+  // Runs `work` on a thread of its own, unless its pool is full or the service is stopping.
+  bool Spawn(Pool pool, std::function<void()> work) {
+    std::lock_guard lock(workers_mutex_);
+    if (stop_.Raised()) return false;
+    const size_t limit = pool == Pool::kConnection ? kMaxConnections : kMaxQueries;
+    const auto in_pool = std::count_if(workers_.begin(), workers_.end(),
+                                       [pool](const Worker& w) { return w.pool == pool; });
+    if (static_cast<size_t>(in_pool) >= limit) return false;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    try {
+      std::thread thread([work = std::move(work), done] {
+        work();
+        done->store(true);
+      });
+      workers_.push_back({std::move(thread), std::move(done), pool});
+    } catch (const std::system_error&) {
+      return false;
+    }
+    return true;
+  }
+
+  // Joins the threads that have finished.
+  void Reap() {
+    std::list<Worker> finished;
+    {
+      std::lock_guard lock(workers_mutex_);
+      for (auto it = workers_.begin(); it != workers_.end();) {
+        auto next = std::next(it);
+        if (it->done->load()) finished.splice(finished.end(), workers_, it);
+        it = next;
+      }
+    }
+    for (Worker& worker : finished) worker.thread.join();
+  }
+
+  ServiceSockets sockets_;
+  detail::Signal stop_;
+  detail::FailureState failure_;
+  detail::HostLookup lookup_;
+  detail::Gate gate_;
+  detail::RedirectTable redirects_;
+  detail::AddressNames names_;
+  detail::DnsService dns_;
+  detail::Context context_;
+  std::thread listener_;
+  std::mutex workers_mutex_;
+  std::list<Worker> workers_;
+  std::once_flag stopped_;
+};
+
+Result<void> MakeNonBlocking(const UniqueFd& fd, const char* what) {
+  if (!fd) return {};
+  const int flags = ::fcntl(fd.Get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.Get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+    return FailErrno(std::string("cannot set up the ") + what + " socket");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NetworkService>> NetworkService::Start(ServiceSockets sockets,
+                                                              const policy::Engine& engine,
+                                                              policy::ActionObserver& observer,
+                                                              ServiceOptions options) {
+  if (!sockets.http_proxy || !sockets.socks_proxy || !sockets.transparent_v4 || !sockets.dns) {
+    return Fail("the network service needs its HTTP proxy, SOCKS proxy, transparent and DNS "
+                "sockets");
+  }
+  for (const auto& [fd, what] : {std::pair{&sockets.http_proxy, "HTTP proxy"},
+                                 std::pair{&sockets.socks_proxy, "SOCKS proxy"},
+                                 std::pair{&sockets.transparent_v4, "transparent IPv4"},
+                                 std::pair{&sockets.transparent_v6, "transparent IPv6"},
+                                 std::pair{&sockets.dns, "DNS"}}) {
+    if (auto ok = MakeNonBlocking(*fd, what); !ok) return tl::unexpected(ok.error());
+  }
+  auto stop = detail::Signal::Create();
+  if (!stop) return tl::unexpected(stop.error());
+  auto failure = detail::FailureState::Create();
+  if (!failure) return tl::unexpected(failure.error());
+  auto service = std::make_unique<Service>(std::move(sockets), engine, observer, options,
+                                           std::move(*stop), std::move(*failure));
+  if (auto begun = service->Begin(); !begun) return tl::unexpected(begun.error());
+  return service;
+}
+
+}  // namespace aarm::network

@@ -1,0 +1,60 @@
+// Socket operations bounded by a deadline and by the service's stop descriptor, which becomes
+// readable once when the service stops: every wait of the service includes it, so Stop() is
+// never kept waiting by a peer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "aarm/base/error.hpp"
+#include "aarm/base/unique_fd.hpp"
+
+namespace aarm::network::detail {
+
+using Clock = std::chrono::steady_clock;
+
+// Errors of the operations below: the deadline passed (ETIMEDOUT) or the service stopped
+// (ECANCELED); any other is the system call's.
+inline constexpr int kStoppedErrno = ECANCELED;
+
+enum class WaitResult { kReady, kTimeout, kStopped };
+
+// Waits for `events` on `fd`; POLLERR and POLLHUP count as ready (the next call reports them).
+WaitResult WaitFor(int fd, short events, Clock::time_point deadline, int stop_fd);
+
+// Waits until the deadline or the stop descriptor, whichever comes first; true when stopped.
+bool SleepUnlessStopped(Clock::duration duration, int stop_fd);
+
+// Reads what is there, at most buffer.size() bytes, once some is; 0 at end of stream.
+Result<size_t> ReadSome(int fd, std::span<char> buffer, Clock::time_point deadline, int stop_fd);
+
+Result<void> WriteAll(int fd, std::string_view data, Clock::time_point deadline, int stop_fd);
+
+// Connects a new non-blocking TCP socket to a canonical numeric address from the host's side.
+Result<UniqueFd> Dial(const std::string& address, uint16_t port, Clock::time_point deadline,
+                      int stop_fd);
+
+// Sets O_NONBLOCK and TCP_NODELAY (a relay forwards what it has at once; Nagle would hold
+// back the last segment of every exchange).
+void PrepareStream(int fd);
+
+// Closes with a TCP reset (SO_LINGER 0): what a refused connect() looks like to the agent.
+void CloseWithReset(UniqueFd fd);
+
+// An eventfd that polls readable once signalled, and stays so.
+class Signal {
+ public:
+  static Result<Signal> Create();
+  int Fd() const { return fd_.Get(); }
+  void Raise() const;
+  bool Raised() const;
+
+ private:
+  explicit Signal(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+}  // namespace aarm::network::detail
