@@ -6,6 +6,7 @@
 #include <array>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct Engine::Compiled {
   Verdict network_default = Verdict::kDeny;
   std::vector<std::pair<std::string, detail::IpAddress>> pinned;  // lower-case names
   std::vector<std::string> write_paths;                           // expanded
+  std::vector<std::string> hidden_paths;                          // expanded
 
   Decision DecideNetwork(const Action& action, const detail::MatchSubject& subject) const;
   Decision DecideUnixSocket(const Action& action, const detail::MatchSubject& subject) const;
@@ -122,8 +124,9 @@ struct ForbiddenRange {
 // Addresses no connection from the sandbox should reach unless the profile names them: the
 // cloud metadata service hands out the host's credentials, link-local addresses reach the
 // local segment's devices, and loopback or unspecified addresses reach the host's own services
-// (the sandbox's own loopback is inside its namespace and never seen here). First match wins.
-constexpr std::array<ForbiddenRange, 7> kForbiddenRanges = {{
+// (the sandbox's own loopback stays inside its namespace: no decision is asked for it). First
+// match wins.
+constexpr std::array<ForbiddenRange, 8> kForbiddenRanges = {{
     {"169.254.169.254/32", "network.metadata", "the cloud metadata service"},
     {"fd00:ec2::254/128", "network.metadata", "the cloud metadata service"},
     {"169.254.0.0/16", "network.link-local", "a link-local address"},
@@ -131,9 +134,8 @@ constexpr std::array<ForbiddenRange, 7> kForbiddenRanges = {{
     {"127.0.0.0/8", "network.host-loopback", "the host's own loopback (its local services)"},
     {"::1/128", "network.host-loopback", "the host's own loopback (its local services)"},
     {"0.0.0.0/8", "network.host-loopback", "an unspecified address (the host itself)"},
+    {"::/128", "network.host-loopback", "an unspecified address (the host itself)"},
 }};
-// "::" stands alone: as a /128 it would not fit the table's IPv4 pattern above.
-const detail::IpAddress kUnspecifiedV6{true, {}};
 
 struct ForbiddenMatch {
   const char* rule;
@@ -152,9 +154,6 @@ std::optional<ForbiddenMatch> ForbiddenAddress(const detail::IpAddress& address)
     if (ranges[i].Contains(address)) {
       return ForbiddenMatch{kForbiddenRanges[i].rule, kForbiddenRanges[i].reason};
     }
-  }
-  if (address == kUnspecifiedV6) {
-    return ForbiddenMatch{"network.host-loopback", "an unspecified address (the host itself)"};
   }
   return std::nullopt;
 }
@@ -210,18 +209,24 @@ Result<Engine> Engine::Compile(const Profile& profile, const PathVariables& vari
     auto parsed = detail::ParseAddress(address);
     if (!normalized || !parsed) {
       return tl::unexpected(detail::ErrorAt(
-          network.where, fmt::format("network.hosts entry {} = {} is not a host name and an IP "
+          network.where, fmt::format("network.hosts entry {} = {} needs a host name and an IP "
                                      "address",
                                      QuoteForDisplay(name), QuoteForDisplay(address))));
     }
     compiled->pinned.emplace_back(std::move(*normalized), *parsed);
   }
-  for (const std::string& path : profile.filesystem.write) {
-    auto expanded = ExpandPath(path, variables);
-    if (!expanded) {
-      return tl::unexpected(Error{"filesystem.write entry " + expanded.error().message});
+  for (const auto& [key, paths, expanded_paths] :
+       {std::tuple{"write", &profile.filesystem.write, &compiled->write_paths},
+        std::tuple{"hide", &profile.filesystem.hide, &compiled->hidden_paths}}) {
+    for (const std::string& path : *paths) {
+      auto expanded = ExpandPath(path, variables);
+      if (!expanded) {
+        return tl::unexpected(
+            detail::ErrorAt(SourceLocation{profile.path, 0, 0},
+                            fmt::format("filesystem.{} {}", key, expanded.error().message)));
+      }
+      expanded_paths->push_back(std::move(*expanded));
     }
-    compiled->write_paths.push_back(std::move(*expanded));
   }
   return Engine(std::move(compiled));
 }
@@ -290,11 +295,13 @@ Decision Engine::Compiled::DecideUnixSocket(const Action& action,
                     "an abstract unix socket of the host (D-Bus, X11) needs a rule allowing it"};
   }
   const std::string path(subject.path);
-  for (const std::string& write : write_paths) {
-    if (PathIsWithin(path, write)) {
-      return Decision{Verdict::kAllow, false, "network.unix-socket",
-                      "a socket inside the paths the sandbox may write"};
-    }
+  auto within = [&path](const std::vector<std::string>& dirs) {
+    return std::any_of(dirs.begin(), dirs.end(),
+                       [&path](const std::string& dir) { return PathIsWithin(path, dir); });
+  };
+  if (within(write_paths) && !within(hidden_paths)) {
+    return Decision{Verdict::kAllow, false, "network.unix-socket",
+                    "a socket inside the paths the sandbox may write"};
   }
   return Decision{Verdict::kDeny, false, "network.unix-socket",
                   "a host service's socket (docker.sock, D-Bus, ssh-agent, X11) needs a rule "

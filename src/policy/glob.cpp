@@ -143,13 +143,17 @@ bool GlobUnits::Matches(const Unit& unit, std::string_view text) const {
 
 Result<PathGlob> PathGlob::Compile(std::string_view pattern) {
   if (pattern.empty() || pattern.front() != '/') return Fail("is not an absolute path");
+  return CompileSegments(pattern.substr(1), '/');
+}
+
+Result<PathGlob> PathGlob::CompileSegments(std::string_view rest, char separator) {
   PathGlob glob;
-  const std::string_view rest = pattern.substr(1);
+  glob.separator_ = separator;
   size_t start = 0;
   while (!rest.empty() && start <= rest.size()) {
-    const size_t slash = std::min(rest.find('/', start), rest.size());
-    const std::string_view segment = rest.substr(start, slash - start);
-    start = slash + 1;
+    const size_t end = std::min(rest.find(separator, start), rest.size());
+    const std::string_view segment = rest.substr(start, end - start);
+    start = end + 1;
     if (segment == "**") {
       // Consecutive `**` segments mean no more than one.
       if (glob.segments_.empty() || !glob.segments_.back().any_depth) {
@@ -171,15 +175,18 @@ Result<PathGlob> PathGlob::Compile(std::string_view pattern) {
 
 bool PathGlob::Matches(std::string_view path) const {
   if (path.empty() || path.front() != '/') return false;
-  const std::string_view rest = path.substr(1);
-  // Segments of `path` are visited by the offset where each starts; kNone is past the last.
-  auto next = [rest](size_t at) {
-    const size_t slash = rest.find('/', at);
-    return slash == std::string_view::npos ? kNone : slash + 1;
+  return MatchesSegments(path.substr(1));
+}
+
+bool PathGlob::MatchesSegments(std::string_view rest) const {
+  // Segments of `rest` are visited by the offset where each starts; kNone is past the last.
+  auto next = [this, rest](size_t at) {
+    const size_t end = rest.find(separator_, at);
+    return end == std::string_view::npos ? kNone : end + 1;
   };
-  auto segment = [rest](size_t at) {
-    const size_t slash = std::min(rest.find('/', at), rest.size());
-    return rest.substr(at, slash - at);
+  auto segment = [this, rest](size_t at) {
+    const size_t end = std::min(rest.find(separator_, at), rest.size());
+    return rest.substr(at, end - at);
   };
   const size_t count = segments_.size();
   size_t p = 0;

@@ -58,9 +58,14 @@ class PathGlob {
  public:
   // `pattern` is absolute. Errors are phrases about the pattern.
   static Result<PathGlob> Compile(std::string_view pattern);
+  // Segments separated by `separator`, with none before the first: the labels of a host name
+  // ("*.example.com" with '.').
+  static Result<PathGlob> CompileSegments(std::string_view pattern, char separator);
 
   // `path` is absolute and normalised; anything else matches nothing.
   bool Matches(std::string_view path) const;
+  // `text` in the form CompileSegments takes, its segments not empty.
+  bool MatchesSegments(std::string_view text) const;
 
  private:
   struct Segment {
@@ -69,6 +74,7 @@ class PathGlob {
   };
   std::vector<Segment> segments_;
   GlobUnits units_;
+  char separator_ = '/';
 };
 
 // A glob on a whole string (an argv element): '/' is an ordinary character.

@@ -107,13 +107,14 @@ std::optional<std::string> HostGlobProblem(std::string_view pattern) {
 
 std::optional<IpAddress> ParseAddress(std::string_view text) {
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
-  const std::string copy(text);
+  std::array<char, INET6_ADDRSTRLEN> copy{};  // inet_pton wants a terminated string
+  std::copy(text.begin(), text.end(), copy.begin());
   IpAddress address;
-  if (copy.find(':') == std::string::npos) {
-    if (::inet_pton(AF_INET, copy.c_str(), address.bytes.data()) != 1) return std::nullopt;
+  if (text.find(':') == std::string_view::npos) {
+    if (::inet_pton(AF_INET, copy.data(), address.bytes.data()) != 1) return std::nullopt;
     return address;
   }
-  if (::inet_pton(AF_INET6, copy.c_str(), address.bytes.data()) != 1) return std::nullopt;
+  if (::inet_pton(AF_INET6, copy.data(), address.bytes.data()) != 1) return std::nullopt;
   if (std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), address.bytes.begin())) {
     IpAddress v4;
     std::copy_n(address.bytes.begin() + kMappedPrefix.size(), 4, v4.bytes.begin());
@@ -202,20 +203,14 @@ Result<HostGlob> HostGlob::Compile(std::string_view pattern) {
   std::transform(pattern.begin(), pattern.end(), lowered.begin(), Lower);
   if (lowered.empty()) return Fail("is empty");
   if (auto problem = HostGlobProblem(lowered)) return Fail(*problem);
-  std::string path = "/" + lowered;
-  std::replace(path.begin(), path.end(), '.', '/');
-  auto labels = PathGlob::Compile(path);
+  auto labels = PathGlob::CompileSegments(lowered, '.');
   if (!labels) return tl::unexpected(labels.error());
   HostGlob glob;
   glob.labels_ = std::move(*labels);
   return glob;
 }
 
-bool HostGlob::Matches(std::string_view name) const {
-  std::string path = "/" + std::string(name);
-  std::replace(path.begin(), path.end(), '.', '/');
-  return labels_.Matches(path);
-}
+bool HostGlob::Matches(std::string_view name) const { return labels_.MatchesSegments(name); }
 
 Result<PortRange> ParsePortRange(std::string_view text) {
   const size_t dash = text.find('-');

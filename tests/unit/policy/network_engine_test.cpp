@@ -41,6 +41,7 @@ Engine Build(const NetProfile& spec) {
   profile.path = "/test.toml";
   profile.session.default_decision = spec.session_default;
   profile.filesystem.write = {"{project}", "{tmp}"};
+  profile.filesystem.hide = {"{project}/.secrets"};
   profile.network.mode = spec.mode;
   profile.network.mode_set = true;
   for (const std::string& entry : spec.allow) profile.network.allow.push_back({entry, {}});
@@ -418,6 +419,8 @@ TEST_CASE("Unix sockets: rules on the path, then the sandbox's own sockets", "[p
                        "rule allowing its path");
   CheckDecision(engine.Decide(UnixConnect("/work/project/../other.sock")), Verdict::kDeny, false,
                 "network.unix-socket");
+  CheckDecision(engine.Decide(UnixConnect("/work/project/.secrets/agent.sock")), Verdict::kDeny,
+                false, "network.unix-socket");
   // Abstract sockets live in the sandbox's own network namespace.
   CheckDecision(engine.Decide(UnixConnect("")), Verdict::kAllow, false, "network.unix-socket");
   // A host rule never matches a unix socket (above), a path rule never a TCP connection.
