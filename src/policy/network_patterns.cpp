@@ -93,10 +93,12 @@ std::optional<std::string> HostGlobProblem(std::string_view pattern) {
     }
     start = dot + 1;
   }
-  const bool numeric = std::all_of(pattern.begin(), pattern.end(), [](char c) {
-    return IsDigit(c) || c == '.' || c == '*' || c == '?';
-  });
-  if (AllDigits(LastLabel(pattern)) || (numeric && pattern.find('.') != std::string_view::npos)) {
+  const bool numeric =
+      std::any_of(pattern.begin(), pattern.end(), IsDigit) &&
+      pattern.find('.') != std::string_view::npos &&
+      std::all_of(pattern.begin(), pattern.end(),
+                  [](char c) { return IsDigit(c) || c == '.' || c == '*' || c == '?'; });
+  if (AllDigits(LastLabel(pattern)) || numeric) {
     return std::string("looks like an IPv4 address but is not one; match addresses with a "
                        "literal address or a range such as '192.168.0.0/16'");
   }
@@ -254,13 +256,19 @@ Result<AllowEntry> ParseAllowEntry(std::string_view text) {
   }
   std::string_view host = text;
   std::optional<std::string_view> port;
-  if (text.starts_with('[')) {
-    const size_t close = text.find(']');
-    if (close == std::string_view::npos) return Fail("has a '[' that is never closed");
-    host = text.substr(1, close - 1);
-    if (host.find(':') == std::string_view::npos) {
-      return Fail("has brackets around something that is not an IPv6 address");
-    }
+  const size_t close = text.find(']');
+  const std::string_view bracketed =
+      text.starts_with('[') && close != std::string_view::npos ? text.substr(1, close - 1) : "";
+  if (text.starts_with('[') && close == std::string_view::npos) {
+    return Fail("has a '[' that is never closed");
+  }
+  // "[ab]c.test" is a glob whose first character is a class; a class holds no ':' or '.'.
+  if (!bracketed.empty() && bracketed.find(':') == std::string_view::npos &&
+      bracketed.find('.') != std::string_view::npos) {
+    return Fail("has brackets around something that is not an IPv6 address");
+  }
+  if (bracketed.find(':') != std::string_view::npos) {
+    host = bracketed;
     const std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (!rest.starts_with(':')) return Fail("has something other than ':PORT' after its ']'");

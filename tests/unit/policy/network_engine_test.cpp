@@ -135,6 +135,9 @@ TEST_CASE("Host globs: '*' within a label, '**' across labels, any case", "[poli
   CHECK_FALSE(NameMatches("[!g]ithub.com", "github.com"));
   CHECK(NameMatches("a.**.z", "a.z"));
   CHECK(NameMatches("a.**.z", "a.b.c.z"));
+  CHECK(NameMatches("*.*", "example.com"));
+  CHECK_FALSE(NameMatches("*.*", "a.example.com"));
+  CHECK(NameMatches("s3.*.amazonaws.com", "s3.eu-west-1.amazonaws.com"));
   // Names compare without case and without a trailing dot.
   CHECK(NameMatches("*.GitHub.com", "API.GITHUB.COM."));
 }
@@ -322,7 +325,8 @@ TEST_CASE("An exempted address still goes through the rules in order", "[policy]
 TEST_CASE("Rules before allow entries, allow entries before the network default",
           "[policy][network]") {
   const Engine engine =
-      Build({.allow = {"github.com:443", "*.pythonhosted.org", "203.0.113.0/24:22"},
+      Build({.allow = {"github.com:443", "*.pythonhosted.org", "203.0.113.0/24:22",
+                       "[gh]itlab.test:8000-8099"},
              .rules = {Rule("no-gists", HostMatch({"gist.github.com"}), RuleDecision::kDeny),
                        Rule("github-ssh", HostMatch({"github.com"}, {{22, 22}}),
                             RuleDecision::kAllow),
@@ -342,6 +346,10 @@ TEST_CASE("Rules before allow entries, allow entries before the network default"
                 "network.allow");
   CheckDecision(engine.Decide(Connect("", "203.0.113.7", 22)), Verdict::kAllow, false,
                 "network.allow");
+  CheckDecision(engine.Decide(Connect("hitlab.test", "", 8099)), Verdict::kAllow, false,
+                "network.allow");
+  CheckDecision(engine.Decide(Connect("hitlab.test", "", 8100)), Verdict::kDeny, false,
+                "network.default");
   // An entry by name needs the name; an entry by address needs the address.
   CheckDecision(engine.Decide(Connect("", "140.82.1.1", 443)), Verdict::kDeny, false,
                 "network.default");
@@ -488,6 +496,31 @@ TEST_CASE("CouldConnectTo: whether a name is worth looking up", "[policy][networ
   CHECK(Build({.rules = {Rule("sock", PathMatch({"/**"}), RuleDecision::kForbid)},
                .network_default = DefaultDecision::kAllow})
             .CouldConnectTo("a.b"));
+}
+
+TEST_CASE("Compile names the place of a [network] entry it cannot use", "[policy][network]") {
+  Profile profile;
+  profile.path = "/p.toml";
+  profile.network.mode = NetworkMode::kProxy;
+  profile.network.allow = {{"ok.test", {"/p.toml", 3, 10}}, {"[::1", {"/p.toml", 3, 21}}};
+  auto engine = Engine::Compile(profile, kTestVariables);
+  REQUIRE_FALSE(engine.has_value());
+  CHECK(engine.error().message ==
+        "/p.toml:3:21: network.allow entry '[::1' has a '[' that is never closed");
+
+  profile.network.allow.clear();
+  profile.network.hosts = {{"a.test", "not-an-address"}};
+  profile.network.where = {"/p.toml", 2, 1};
+  engine = Engine::Compile(profile, kTestVariables);
+  REQUIRE_FALSE(engine.has_value());
+  CHECK(engine.error().message == "/p.toml:2:1: network.hosts entry 'a.test' = 'not-an-address' "
+                                  "needs a host name and an IP address");
+
+  profile.network.hosts.clear();
+  profile.filesystem.write = {"{nowhere}/x"};
+  engine = Engine::Compile(profile, kTestVariables);
+  REQUIRE_FALSE(engine.has_value());
+  CHECK(engine.error().message.rfind("/p.toml:1:1: filesystem.write path '{nowhere}/x' ", 0) == 0);
 }
 
 TEST_CASE("PinnedAddress: case-insensitive, canonical", "[policy][network]") {

@@ -101,6 +101,8 @@ TEST_CASE("[network] errors name the place", "[policy][network]") {
         "'proxy'?");
   CHECK(ErrorFor(dir, Network("default = \"step_up\"\n")) ==
         "P:3:11: network.default = \"step_up\" is not supported by this version of aarm yet");
+  CHECK(ErrorFor(dir, Network("mode = 5\n")) == "P:3:8: network.mode must be a string, not an integer");
+  CHECK(ErrorFor(dir, Network("default = \"\"\n")) == "P:3:11: network.default is empty");
   CHECK(ErrorFor(dir, Network("default = \"maybe\"\n")) ==
         "P:3:11: network.default must be one of 'allow', 'deny', not 'maybe'");
 
@@ -143,6 +145,19 @@ TEST_CASE("[network] errors name the place", "[policy][network]") {
         "'?', '[...]')");
   CHECK(allow("10.0.0.1/8") == "P:3:21: network.allow entry '10.0.0.1/8' has bits set after its "
                                "/8 prefix; write '10.0.0.0/8'");
+  CHECK(allow("**x.test") == "P:3:21: network.allow entry '**x.test' has '**' inside the label "
+                             "'**x'; '**' stands alone between dots ('**.example.com'), '*' "
+                             "matches within a label");
+  CHECK(allow("x[a.b].test:443") ==
+        "P:3:21: network.allow entry 'x[a.b].test:443' has the host 'x[a.b].test', which has '.' "
+        "inside a class; labels are matched one by one");
+  CHECK(allow("[a-b+].test") == "P:3:21: network.allow entry '[a-b+].test' has the character '+' "
+                                "in a class; a host name holds letters, digits, '-' and '_'");
+  CHECK(allow("[a.b].test") == "P:3:21: network.allow entry '[a.b].test' has brackets around "
+                               "something that is not an IPv6 address");
+  CHECK(allow("caf\u00e9.test") ==
+        "P:3:21: network.allow entry 'caf\xc3\xa9.test' has a character outside ASCII; write an "
+        "internationalised name in its xn-- form");
   CHECK(allow("192.168.1.*:22") ==
         "P:3:21: network.allow entry '192.168.1.*:22' has the host '192.168.1.*', which looks "
         "like an IPv4 address but is not one; match addresses with a literal address or a range "
