@@ -74,7 +74,7 @@ struct NetworkSettings {
   // Pinned names, lower case, to a canonical numeric address (see Action::address); a profile's
   // own entries replace those of the profile it extends.
   std::vector<std::pair<std::string, std::string>> hosts;
-  SourceLocation where;  // the [network] table that last set something; line 0 when none did
+  SourceLocation where;  // the [network] table of the most extending file with one; line 0: none
 };
 
 // A rule's `match`; a key left out (an empty list) places no condition. Every key given must
