@@ -13,8 +13,6 @@
 namespace aarm::network::detail {
 namespace {
 
-// Time the agent has to send a whole request head: a slow sender holds a thread no longer.
-constexpr auto kHeadTimeout = std::chrono::seconds(30);
 constexpr auto kReplyTimeout = std::chrono::seconds(10);
 
 // Headers that concern the connection to the proxy, not the request (RFC 9110 7.6.1), and
@@ -120,7 +118,7 @@ void ReplyDialFailure(const Context& context, int agent, const Error& error) {
 
 void ServeHttpProxy(const Context& context, UniqueFd agent) {
   PrepareStream(agent.Get());
-  const Clock::time_point deadline = Clock::now() + kHeadTimeout;
+  const Clock::time_point deadline = Clock::now() + context.handshake_timeout;
   std::string bytes;
   std::array<char, 16 * 1024> chunk;
   HeadParse parse;

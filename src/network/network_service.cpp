@@ -47,7 +47,12 @@ class Service final : public NetworkService {
         lookup_(engine, kMaxLookups),
         gate_(engine, observer, lookup_, failure_, options.audit),
         dns_(engine, gate_, lookup_, names_, sockets_.dns.Get(), stop_.Fd()),
-        context_{gate_, names_, redirects_, stop_.Fd()} {}
+        context_{gate_,
+                 names_,
+                 redirects_,
+                 stop_.Fd(),
+                 options.handshake_timeout,
+                 options.first_bytes_wait} {}
 
   ~Service() override { Stop(); }
 

@@ -7,8 +7,6 @@
 namespace aarm::network::detail {
 namespace {
 
-// Time the agent has for the greeting and the request together.
-constexpr auto kHandshakeTimeout = std::chrono::seconds(30);
 constexpr auto kReplyTimeout = std::chrono::seconds(10);
 // A greeting is at most 257 bytes, a request 262.
 constexpr size_t kMaxHandshakeBytes = 1024;
@@ -47,7 +45,7 @@ uint8_t ReplyFor(Admission::Outcome outcome) {
 
 void ServeSocksProxy(const Context& context, UniqueFd agent) {
   PrepareStream(agent.Get());
-  const Clock::time_point deadline = Clock::now() + kHandshakeTimeout;
+  const Clock::time_point deadline = Clock::now() + context.handshake_timeout;
   std::string bytes;
   SocksGreeting greeting;
   if (!ReadMessage(context, agent.Get(), bytes, deadline, [&](std::string_view b) {

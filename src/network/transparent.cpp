@@ -16,7 +16,7 @@ void ServeTransparent(const Context& context, UniqueFd agent, bool ipv6, uint16_
   PrepareStream(agent.Get());
   std::string first;
   const Sniffed sniffed =
-      ReadFirstBytes(context, agent.Get(), -1, first, Clock::now() + kFirstBytesWait);
+      ReadFirstBytes(context, agent.Get(), -1, first, Clock::now() + context.first_bytes_wait);
   if (context.gate.Failed()) {
     CloseWithReset(std::move(agent));
     return;

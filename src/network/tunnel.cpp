@@ -60,7 +60,7 @@ bool NamesAdmittedHost(const std::string& named, const policy::Action& admitted)
 void RunTunnel(const Context& context, const Admission& admission, UniqueFd agent, UniqueFd remote,
                std::string initial) {
   const Sniffed sniffed = ReadFirstBytes(context, agent.Get(), remote.Get(), initial,
-                                         Clock::now() + kFirstBytesWait);
+                                         Clock::now() + context.first_bytes_wait);
   std::optional<std::string> reason;
   if (sniffed.kind == Sniffed::Kind::kMalformed) {
     reason = fmt::format("the first bytes in a tunnel to '{}' are {}", Described(admission.action),

@@ -12,9 +12,6 @@
 
 namespace aarm::network::detail {
 
-// How long the first bytes are waited for: a protocol where the server speaks first sends
-// nothing until then.
-inline constexpr auto kFirstBytesWait = std::chrono::seconds(2);
 inline constexpr auto kDialTimeout = std::chrono::seconds(15);
 
 struct Context {
@@ -22,6 +19,8 @@ struct Context {
   const AddressNames& names;
   RedirectTable& redirects;
   int stop_fd;
+  Clock::duration handshake_timeout;  // ServiceOptions
+  Clock::duration first_bytes_wait;
 };
 
 // Dials the admitted address. On failure the admission's closing record is written (no bytes)

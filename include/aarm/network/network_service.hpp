@@ -6,6 +6,7 @@
 // the host side and relayed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -46,6 +47,12 @@ struct RedirectedConnection {
 
 struct ServiceOptions {
   bool audit = false;  // record would-be denials, enforce only forbid rules
+  // How long a client of the proxies has to send its request head or SOCKS handshake: a slow
+  // one (slowloris) is dropped rather than holding a thread.
+  std::chrono::milliseconds handshake_timeout{30'000};
+  // How long the first bytes of a redirected connection or a tunnel are waited for before it
+  // is decided without them (a protocol where the server speaks first sends none).
+  std::chrono::milliseconds first_bytes_wait{2'000};
 };
 
 class NetworkService {
