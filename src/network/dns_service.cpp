@@ -56,12 +56,15 @@ void DnsService::Answer(const DnsQuery& query, const DnsPeer& peer) {
   }
   const auto name = query.name_is_text ? NormalizeHostName(query.name) : std::nullopt;
   if (!name) {
-    RefuseName(query.name.empty() ? "." : query.name, "not a valid host name");
+    // Nothing could be looked up for it: refused whatever --audit says.
+    RefuseName(query.name.empty() ? "." : query.name,
+               {policy::Verdict::kDeny, true, kRuleName, "not a valid host name"});
     Send(BuildDnsAnswer(query, kDnsNxDomain, {}, 0), peer);
     return;
   }
   if (!engine_.CouldConnectTo(*name) &&
-      RefuseName(*name, "no rule could allow a connection to this name")) {
+      RefuseName(*name, {policy::Verdict::kDeny, false, kRuleDns,
+                         "no rule could allow a connection to this name"})) {
     Send(BuildDnsAnswer(query, gate_.Failed() ? kDnsServFail : kDnsNxDomain, {}, 0), peer);
     return;
   }
@@ -91,19 +94,19 @@ void DnsService::Answer(const DnsQuery& query, const DnsPeer& peer) {
   }
 }
 
-bool DnsService::RefuseName(const std::string& name, const std::string& reason) {
+bool DnsService::RefuseName(const std::string& name, const policy::Decision& decision) {
   {
     std::lock_guard lock(mutex_);
     const bool first = refused_.size() < kMaxRememberedRefusals ? refused_.insert(name).second
                                                                  : !refused_.contains(name);
-    if (!first) return !gate_.Audit();
+    if (!first) return decision.forbidden || !gate_.Audit();
   }
   policy::Action action;
   action.kind = policy::ActionKind::kNetSend;
   action.protocol = "dns";
   action.host = name;
   action.port = kDnsPortNumber;
-  return gate_.Refuse(action, {policy::Verdict::kDeny, false, kRuleDns, reason});
+  return gate_.Refuse(action, decision);
 }
 
 void DnsService::Send(const std::vector<uint8_t>& packet, const DnsPeer& peer) const {

@@ -49,7 +49,7 @@ class DnsService {
  private:
   void Send(const std::vector<uint8_t>& packet, const DnsPeer& peer) const;
   // Records a refused name unless it was recorded before; true when the refusal is enforced.
-  bool RefuseName(const std::string& name, const std::string& reason);
+  bool RefuseName(const std::string& name, const policy::Decision& decision);
 
   static constexpr size_t kMaxRememberedRefusals = 65536;
 
