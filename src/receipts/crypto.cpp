@@ -1,25 +1,63 @@
 #include "crypto.hpp"
 
 #include <openssl/err.h>
-#include <openssl/sha.h>
 
-#include <fmt/format.h>
+#include <cstdio>
+#include <cstdlib>
 
 namespace aarm::receipts::detail {
+namespace {
 
-Digest Sha256(std::string_view data) {
+struct MdDeleter {
+  void operator()(EVP_MD* md) const { EVP_MD_free(md); }
+};
+
+// A digest that cannot be computed leaves nothing to record or check: the process stops rather
+// than chain records to a hash it never computed.
+[[noreturn]] void Sha256Unavailable() {
+  std::fprintf(stderr, "aarm: OpenSSL cannot compute SHA-256: %s\n", TakeOpensslError().c_str());
+  std::abort();
+}
+
+// The SHA-256 implementation is fetched once, and each thread reuses one context: OpenSSL 3
+// would otherwise look the algorithm up and allocate a context for every record.
+EVP_MD_CTX* Sha256Context() {
+  static const std::unique_ptr<EVP_MD, MdDeleter> kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  thread_local const MdContextPtr context(EVP_MD_CTX_new());
+  if (!kSha256 || !context || EVP_DigestInit_ex2(context.get(), kSha256.get(), nullptr) != 1) {
+    Sha256Unavailable();
+  }
+  return context.get();
+}
+
+}  // namespace
+
+Digest Sha256(std::string_view data) { return Sha256(std::span<const std::string_view>(&data, 1)); }
+
+Digest Sha256(std::span<const std::string_view> parts) {
+  EVP_MD_CTX* context = Sha256Context();
+  for (std::string_view part : parts) {
+    if (EVP_DigestUpdate(context, part.data(), part.size()) != 1) Sha256Unavailable();
+  }
   Digest digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context, digest.data(), &length) != 1 || length != digest.size()) {
+    Sha256Unavailable();
+  }
   return digest;
 }
 
-std::string Hex(const Digest& digest) {
+void HexTo(const Digest& digest, char* out) {
   static constexpr char kHexDigits[] = "0123456789abcdef";
-  std::string hex(2 * digest.size(), '0');
   for (size_t i = 0; i < digest.size(); ++i) {
-    hex[2 * i] = kHexDigits[digest[i] >> 4];
-    hex[2 * i + 1] = kHexDigits[digest[i] & 0x0f];
+    out[2 * i] = kHexDigits[digest[i] >> 4];
+    out[2 * i + 1] = kHexDigits[digest[i] & 0x0f];
   }
+}
+
+std::string Hex(const Digest& digest) {
+  std::string hex(2 * digest.size(), '0');
+  HexTo(digest, hex.data());
   return hex;
 }
 
@@ -43,15 +81,35 @@ std::string RawPublicKey(EVP_PKEY* key) {
   return raw;
 }
 
-bool VerifyEd25519(EVP_PKEY* key, std::string_view message, std::string_view signature) {
+bool SignatureChecker::Prepare(EVP_PKEY* key) {
+  key_ = nullptr;
+  // A fresh context: initializing a used one again keeps the key it was first given.
+  context_.reset(EVP_MD_CTX_new());
+  if (!context_ || EVP_DigestVerifyInit(context_.get(), nullptr, nullptr, nullptr, key) != 1) {
+    return false;
+  }
+  key_ = key;
+  return true;
+}
+
+bool SignatureChecker::Verify(EVP_PKEY* key, std::string_view message,
+                              std::string_view signature) {
   if (signature.size() != 64) return false;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                  &EVP_MD_CTX_free);
-  bool valid =
-      context && EVP_DigestVerifyInit(context.get(), nullptr, nullptr, nullptr, key) == 1 &&
-      EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                       signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
-                       message.size()) == 1;
+  auto check = [&] {
+    return EVP_DigestVerify(context_.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                            signature.size(),
+                            reinterpret_cast<const unsigned char*>(message.data()),
+                            message.size()) == 1;
+  };
+  bool fresh = key != key_;
+  if (fresh && !Prepare(key)) {
+    ERR_clear_error();
+    return false;
+  }
+  if (check()) return true;
+  // OpenSSL releases may refuse a second one-shot check on one context; a signature is called
+  // bad only by a context prepared for it alone.
+  bool valid = !fresh && Prepare(key) && check();
   if (!valid) ERR_clear_error();
   return valid;
 }

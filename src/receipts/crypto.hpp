@@ -5,6 +5,7 @@
 
 #include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -15,16 +16,40 @@ struct PkeyDeleter {
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
+struct MdContextDeleter {
+  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+using MdContextPtr = std::unique_ptr<EVP_MD_CTX, MdContextDeleter>;
+
 using Digest = std::array<unsigned char, 32>;
 Digest Sha256(std::string_view data);
+// SHA-256 of the concatenation of `parts`.
+Digest Sha256(std::span<const std::string_view> parts);
 std::string Hex(const Digest& digest);
+// Writes the 64 lowercase hex digits of `digest` to `out`.
+void HexTo(const Digest& digest, char* out);
 
 // An Ed25519 public key from its 32 raw bytes; null when the bytes are not one.
 PkeyPtr Ed25519PublicKey(std::string_view raw);
 // The 32 raw public bytes of an Ed25519 key.
 std::string RawPublicKey(EVP_PKEY* key);
-// True when `signature` (raw, 64 bytes) is `key`'s Ed25519 signature of `message`.
-bool VerifyEd25519(EVP_PKEY* key, std::string_view message, std::string_view signature);
+
+// Checks Ed25519 signatures through a context prepared once for the last key used, instead of
+// one built per signature. Not shared between threads: each checking thread has its own.
+class SignatureChecker {
+ public:
+  // True when `signature` (raw, 64 bytes) is `key`'s Ed25519 signature of `message`.
+  bool Verify(EVP_PKEY* key, std::string_view message, std::string_view signature);
+
+ private:
+  bool Prepare(EVP_PKEY* key);
+
+  // The context holds a reference to its key, so `key_` cannot be freed and its address reused
+  // by another key while they are compared.
+  MdContextPtr context_;
+  EVP_PKEY* key_ = nullptr;
+};
+
 // The last OpenSSL error as text, emptying OpenSSL's error queue of this thread.
 std::string TakeOpensslError();
 

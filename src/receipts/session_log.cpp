@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "aarm/receipts/canonical.hpp"
+#include "canonical_writer.hpp"
 #include "crypto.hpp"
 #include "file_util.hpp"
 
@@ -18,6 +19,8 @@ namespace aarm::receipts {
 namespace {
 
 constexpr auto kSyncInterval = std::chrono::seconds(1);
+constexpr size_t kHashLength = 64;       // SHA-256, hex
+constexpr size_t kSignatureLength = 88;  // 64 bytes of Ed25519 signature, base64
 
 std::string ParentDirectory(const std::string& path) {
   size_t slash = path.find_last_of('/');
@@ -82,7 +85,8 @@ SessionLog::SessionLog(std::string path, UniqueFd fd, SigningKey key, std::strin
       fd_(std::move(fd)),
       key_(std::move(key)),
       session_id_(std::move(session_id)),
-      last_sync_(std::chrono::steady_clock::now()) {}
+      last_sync_(std::chrono::steady_clock::now()),
+      form_(std::make_unique<detail::RecordForm>()) {}
 
 SessionLog::SessionLog(SessionLog&& other) noexcept
     : path_(std::move(other.path_)),
@@ -98,6 +102,7 @@ SessionLog::SessionLog(SessionLog&& other) noexcept
   recorded_ = std::move(other.recorded_);
   last_sync_ = other.last_sync_;
   unsynced_ = other.unsynced_;
+  form_ = std::move(other.form_);
   other.closed_ = true;
 }
 
@@ -138,21 +143,28 @@ Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json r
   record["seq"] = seq_;
   record["ts"] = ReceiptTimestamp(std::chrono::system_clock::now());
   record["prev"] = head_;
-  auto signed_form = Canonicalize(record);
-  if (!signed_form) return tl::unexpected(signed_form.error());
-  detail::Digest digest = detail::Sha256(*signed_form);
+  // Placeholders of the final lengths: the record is serialized once, `hash` computed over it
+  // without these two members, and their values written in place.
+  record["hash"] = std::string(kHashLength, '0');
+  record["sig"] = std::string(kSignatureLength, 'A');
+  detail::RecordForm& form = *form_;
+  detail::CanonicalFailure failure;
+  if (!form.Write(record, &failure)) return Fail(failure.Describe());
+  detail::Digest digest = form.SignedDigest();
   auto signature =
       key_.Sign(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   if (!signature) return tl::unexpected(signature.error());
-  std::string hash = detail::Hex(digest);
-  record["hash"] = hash;
-  record["sig"] = *signature;
-  auto line = Canonicalize(record);
-  if (!line) return tl::unexpected(line.error());
-  line->push_back('\n');
-  if (line->size() > kMaxRecordBytes) {
+  if (signature->size() != kSignatureLength) {
+    return Fail(fmt::format("the signing key made a signature of {} base64 characters, not {}",
+                            signature->size(), kSignatureLength));
+  }
+  std::string& line = form.MutableText();
+  detail::HexTo(digest, line.data() + form.HashValueAt());
+  line.replace(form.SigValueAt(), kSignatureLength, *signature);
+  line.push_back('\n');
+  if (line.size() > kMaxRecordBytes) {
     return Fail(fmt::format("{} record of {} bytes exceeds the receipt limit of {} bytes", type,
-                            line->size(), kMaxRecordBytes));
+                            line.size(), kMaxRecordBytes));
   }
 
   // SECURITY: one write(2) per record. With O_APPEND the kernel places the whole line at the
@@ -161,16 +173,16 @@ Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json r
   {
     LogLock shared(fd_.Get(), LOCK_SH);
     do {
-      written = write(fd_.Get(), line->data(), line->size());
+      written = write(fd_.Get(), line.data(), line.size());
     } while (written < 0 && errno == EINTR);
   }
   if (written < 0) {
     failure_ = Error{"cannot write receipt log " + path_, errno, {}};
     return tl::unexpected(*failure_);
   }
-  if (static_cast<size_t>(written) != line->size()) {
+  if (static_cast<size_t>(written) != line.size()) {
     failure_ = Error{
-        fmt::format("short write to receipt log {} ({} of {} bytes)", path_, written, line->size()),
+        fmt::format("short write to receipt log {} ({} of {} bytes)", path_, written, line.size()),
         ENOSPC,
         {}};
     // Best effort: end the fragment so the next writer's record starts on a line of its own.
@@ -179,13 +191,13 @@ Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json r
     return tl::unexpected(*failure_);
   }
 
-  head_ = hash;
+  head_.assign(line, form.HashValueAt(), kHashLength);
   ++seq_;
   unsynced_ = true;
   if (std::chrono::steady_clock::now() - last_sync_ >= kSyncInterval) {
     if (auto synced = SyncLocked(); !synced) return tl::unexpected(synced.error());
   }
-  return hash;
+  return head_;
 }
 
 Result<void> SessionLog::SyncLocked() {
@@ -251,10 +263,13 @@ Result<std::string> SessionLog::RecordAction(nlohmann::json action, nlohmann::js
   }
   // The record a connection leaves when it closes repeats the decision already counted.
   bool repeats_decision = outcome.value("closed", false);
-  nlohmann::json record = {{"action", std::move(action)},
-                           {"context", std::move(context)},
-                           {"decision", std::move(decision)},
-                           {"outcome", std::move(outcome)}};
+  // Moved in member by member: a braced initializer list would copy each object.
+  nlohmann::json record = nlohmann::json::object();
+  auto& members = record.get_ref<nlohmann::json::object_t&>();
+  members.emplace("action", std::move(action));
+  members.emplace("context", std::move(context));
+  members.emplace("decision", std::move(decision));
+  members.emplace("outcome", std::move(outcome));
   auto hash = Append("action", std::move(record));
   if (hash && !repeats_decision) ++recorded_[verdict];
   return hash;

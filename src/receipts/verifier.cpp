@@ -1,25 +1,32 @@
 #include "aarm/receipts/verifier.hpp"
 
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "aarm/receipts/session_log.hpp"
+#include "canonical_writer.hpp"
 #include "crypto.hpp"
 #include "line_reader.hpp"
 
 namespace aarm::receipts {
 namespace {
 
-// A batch is checked in parallel, then chained in order. The bounds keep memory flat however
-// large the file.
-constexpr size_t kBatchLines = 4096;
-constexpr size_t kBatchBytes = size_t{16} << 20;
+// Lines are read in batches that go through the check pool: parsed and hashed by any worker,
+// given their session's key in file order, their signatures checked by any worker, and chained
+// in file order. Several batches are in flight at once so that no worker waits for the in-order
+// steps, and the bounds keep memory flat however large the file.
+constexpr size_t kBatchLines = 256;
+constexpr size_t kBatchBytes = size_t{4} << 20;
+constexpr size_t kBatchesInFlightPerThread = 4;
+constexpr size_t kBytesInFlight = size_t{32} << 20;
 // Earlier hashes of a session remembered to tell a duplicate from a reordered record.
 constexpr size_t kRecentHashes = 256;
 
@@ -83,8 +90,14 @@ std::string MissingTypeFields(const std::string& type, const nlohmann::json& rec
   return {};
 }
 
+// What each checking thread keeps from one line to the next.
+struct WorkerState {
+  detail::RecordForm form;
+  detail::SignatureChecker checker;
+};
+
 // Everything about one line that does not depend on other lines.
-void CheckLine(Checked& checked) {
+void CheckLine(Checked& checked, WorkerState& worker) {
   const std::string& text = checked.line.text;
   if (checked.line.too_long) {
     checked.problem = "line too long (not a receipt)";
@@ -167,54 +180,112 @@ void CheckLine(Checked& checked) {
     checked.pub = std::move(*pub);
   }
 
-  nlohmann::json stored_signature = std::move(record["sig"]);
-  record.erase("hash");
-  record.erase("sig");
-  auto signed_form = Canonicalize(record);
-  if (!signed_form) {
-    checked.problem = "not canonical: " + signed_form.error().message;
+  // The record is serialized once: the stored line must be exactly that serialization, and the
+  // hash covers it less the "hash" and "sig" members.
+  detail::CanonicalFailure failure;
+  if (!worker.form.Write(record, &failure)) {
+    checked.problem = "not canonical: " + failure.Describe();
     return;
   }
-  checked.digest = detail::Sha256(*signed_form);
+  checked.digest = worker.form.SignedDigest();
   if (detail::Hex(checked.digest) != checked.hash) {
     checked.problem = "altered: the record does not match its hash";
     return;
   }
-  record["hash"] = checked.hash;
-  record["sig"] = std::move(stored_signature);
-  auto stored_form = Canonicalize(record);
-  if (!stored_form || *stored_form != text) {
+  if (worker.form.Text() != text) {
     checked.problem = "altered: the line is not in canonical form";
     return;
   }
 }
 
-void CheckSignature(Checked& checked) {
+void CheckSignature(Checked& checked, WorkerState& worker) {
   if (!checked.problem.empty() || checked.key == nullptr) return;
-  checked.signature_valid = detail::VerifyEd25519(
+  checked.signature_valid = worker.checker.Verify(
       checked.key,
       std::string_view(reinterpret_cast<const char*>(checked.digest.data()), checked.digest.size()),
       checked.signature);
 }
 
-// Runs `work` over every element of `items` on `threads` threads (the caller's among them).
-template <typename Work>
-void ParallelFor(std::vector<Checked>& items, unsigned threads, Work work) {
-  std::atomic<size_t> next{0};
-  auto run = [&] {
-    for (;;) {
-      size_t begin = next.fetch_add(16);
-      if (begin >= items.size()) return;
-      size_t end = std::min(items.size(), begin + 16);
-      for (size_t i = begin; i < end; ++i) work(items[i]);
+struct Batch {
+  // kParsing: queued or being parsed; kParsed: waiting for its keys; kVerifying: queued or its
+  // signatures being checked; kVerified: waiting to be chained.
+  enum class Stage { kParsing, kParsed, kVerifying, kVerified };
+  std::vector<Checked> lines;
+  size_t bytes = 0;
+  Stage stage = Stage::kParsing;  // guarded by CheckPool's mutex
+};
+
+// Threads that take batches in the order given and run the step their stage calls for.
+class CheckPool {
+ public:
+  explicit CheckPool(unsigned threads) {
+    for (unsigned i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~CheckPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
     }
-  };
-  std::vector<std::thread> pool;
-  unsigned extra = std::min<unsigned>(threads, static_cast<unsigned>(items.size() / 16 + 1)) - 1;
-  for (unsigned i = 0; i < extra; ++i) pool.emplace_back(run);
-  run();
-  for (auto& thread : pool) thread.join();
-}
+    work_ready_.notify_all();
+    for (auto& worker : workers_) worker.join();
+  }
+  CheckPool(const CheckPool&) = delete;
+  CheckPool& operator=(const CheckPool&) = delete;
+
+  // Queues `batch`, whose stage is kParsing or kVerifying.
+  void Submit(Batch* batch) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(batch);
+    }
+    work_ready_.notify_one();
+  }
+
+  // Calls `ready` with the mutex held each time a batch has finished a step, until it returns
+  // true. `ready` may read and change the stages.
+  template <typename Ready>
+  void WaitUntil(Ready ready) {
+    std::unique_lock lock(mutex_);
+    progress_.wait(lock, ready);
+  }
+
+ private:
+  void Work() {
+    WorkerState state;
+    for (;;) {
+      Batch* batch;
+      Batch::Stage stage;
+      {
+        std::unique_lock lock(mutex_);
+        work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        batch = queue_.front();
+        queue_.pop_front();
+        stage = batch->stage;
+      }
+      bool parsing = stage == Batch::Stage::kParsing;
+      for (Checked& checked : batch->lines) {
+        if (parsing) {
+          CheckLine(checked, state);
+        } else {
+          CheckSignature(checked, state);
+        }
+      }
+      {
+        std::lock_guard lock(mutex_);
+        batch->stage = parsing ? Batch::Stage::kParsed : Batch::Stage::kVerified;
+      }
+      progress_.notify_one();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable progress_;
+  std::deque<Batch*> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
 
 struct SessionState {
   size_t index = 0;  // in FileReport::sessions
@@ -243,39 +314,74 @@ class FileVerifier {
       report_.io_error = reader.error();
       return std::move(report_);
     }
-    std::vector<Checked> batch;
+    CheckPool pool(threads_);
+    const size_t max_batches = kBatchesInFlightPerThread * threads_;
+    std::deque<std::unique_ptr<Batch>> in_flight;  // in file order
+    size_t bytes_in_flight = 0;
+    bool more = true;
+    std::vector<Batch*> to_key;
     for (;;) {
-      batch.clear();
-      size_t bytes = 0;
-      bool more = true;
-      while (batch.size() < kBatchLines && bytes < kBatchBytes) {
-        Checked checked;
-        auto got = reader->Next(checked.line);
-        if (!got) {
-          report_.io_error = got.error();
-          more = false;
-          break;
-        }
-        if (!*got) {
-          more = false;
-          break;
-        }
-        bytes += checked.line.text.size();
-        batch.push_back(std::move(checked));
+      while (more && in_flight.size() < max_batches && bytes_in_flight < kBytesInFlight) {
+        auto batch = std::make_unique<Batch>();
+        more = ReadBatch(*reader, *batch);
+        if (batch->lines.empty()) break;
+        bytes_in_flight += batch->bytes;
+        pool.Submit(batch.get());
+        in_flight.push_back(std::move(batch));
       }
-      ProcessBatch(batch);
-      if (!more) break;
+      if (in_flight.empty()) break;
+
+      size_t verified = 0;
+      pool.WaitUntil([&] {
+        // Keys are given in file order: the parsed batches after those already keyed.
+        to_key.clear();
+        for (const auto& batch : in_flight) {
+          if (batch->stage == Batch::Stage::kParsing) break;
+          if (batch->stage == Batch::Stage::kParsed) to_key.push_back(batch.get());
+        }
+        verified = 0;
+        while (verified < in_flight.size() &&
+               in_flight[verified]->stage == Batch::Stage::kVerified) {
+          ++verified;
+        }
+        for (Batch* batch : to_key) batch->stage = Batch::Stage::kVerifying;
+        return !to_key.empty() || verified > 0;
+      });
+      for (Batch* batch : to_key) {
+        AssignKeys(*batch);
+        pool.Submit(batch);
+      }
+      for (; verified > 0; --verified) {
+        for (Checked& checked : in_flight.front()->lines) Chain(checked);
+        bytes_in_flight -= in_flight.front()->bytes;
+        in_flight.pop_front();
+      }
     }
     Finish();
     return std::move(report_);
   }
 
  private:
-  void ProcessBatch(std::vector<Checked>& batch) {
-    if (batch.empty()) return;
-    ParallelFor(batch, threads_, CheckLine);
-    // Keys come from session.start records, possibly in this very batch: assign them in order.
-    for (Checked& checked : batch) {
+  // Reads up to a batch of lines into `batch`; false once the file is read to its end or cannot
+  // be read further (report_.io_error).
+  bool ReadBatch(detail::LineReader& reader, Batch& batch) {
+    while (batch.lines.size() < kBatchLines && batch.bytes < kBatchBytes) {
+      Checked checked;
+      auto got = reader.Next(checked.line);
+      if (!got) {
+        report_.io_error = got.error();
+        return false;
+      }
+      if (!*got) return false;
+      batch.bytes += checked.line.text.size();
+      batch.lines.push_back(std::move(checked));
+    }
+    return true;
+  }
+
+  // Keys come from session.start records, possibly in this very batch: assigned in file order.
+  void AssignKeys(Batch& batch) {
+    for (Checked& checked : batch.lines) {
       if (!checked.has_chain || !checked.problem.empty()) continue;
       // Each record is checked against its session's own key; with --key, a session whose key
       // is another is reported once, at its session.start (see Chain).
@@ -290,8 +396,6 @@ class FileVerifier {
         checked.key = pinned_.get();
       }
     }
-    ParallelFor(batch, threads_, CheckSignature);
-    for (Checked& checked : batch) Chain(checked);
   }
 
   void Report(uint64_t line, std::string reason) {

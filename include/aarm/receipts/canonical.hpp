@@ -26,8 +26,9 @@ inline constexpr size_t kMaxRecordBytes = size_t{32} << 20;
 inline constexpr int kMaxNestingDepth = 64;
 
 // The canonical form of `value`. Fails on a floating-point number anywhere inside it, on a
-// string or key that is not valid UTF-8 (run SanitizeUtf8 first on agent-controlled data) and
-// on nesting deeper than kMaxNestingDepth.
+// string or key that is not valid UTF-8 (run SanitizeUtf8 first on agent-controlled data), on
+// binary or discarded values and on nesting deeper than kMaxNestingDepth; the error names the
+// field (".action.argv[2]").
 Result<std::string> Canonicalize(const nlohmann::json& value);
 
 // SHA-256 of `data`, lowercase hex.

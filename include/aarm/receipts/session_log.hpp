@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -22,6 +23,10 @@
 #include "aarm/receipts/signing_key.hpp"
 
 namespace aarm::receipts {
+
+namespace detail {
+class RecordForm;
+}
 
 // The 64 zeros `prev` holds in the first record of a session.
 inline constexpr char kGenesisHash[] =
@@ -120,6 +125,7 @@ class SessionLog {
   DecisionCounts recorded_;
   std::chrono::steady_clock::time_point last_sync_;
   bool unsynced_ = false;
+  std::unique_ptr<detail::RecordForm> form_;  // the record being written; its buffer is reused
 };
 
 // The time of a receipt: RFC 3339, UTC, microseconds ("2025-01-31T12:00:00.123456Z").

@@ -1,0 +1,252 @@
+// The one-pass canonical writer against nlohmann::json's own serializer, on hostile records: the
+// bytes of a receipt, and so every hash and signature, must not depend on which one wrote it.
+#include <climits>
+#include <cstdint>
+#include <random>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "../../../src/receipts/canonical_writer.hpp"
+#include "../../../src/receipts/crypto.hpp"
+#include "aarm/receipts/canonical.hpp"
+#include "aarm/receipts/signing_key.hpp"
+
+using aarm::receipts::Canonicalize;
+using aarm::receipts::IsValidUtf8;
+using aarm::receipts::kMaxNestingDepth;
+using aarm::receipts::Sha256Hex;
+using aarm::receipts::detail::CanonicalFailure;
+using aarm::receipts::detail::Hex;
+using aarm::receipts::detail::RecordForm;
+using nlohmann::json;
+
+namespace {
+
+// What the receipts were written with before the one-pass writer.
+std::string ReferenceForm(const json& value) {
+  return value.dump(-1, ' ', /*ensure_ascii=*/true, json::error_handler_t::strict);
+}
+
+void AppendUtf8(std::string& out, uint32_t code_point) {
+  if (code_point < 0x80) {
+    out.push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | code_point >> 6));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  } else if (code_point < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | code_point >> 12));
+    out.push_back(static_cast<char>(0x80 | (code_point >> 6 & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | code_point >> 18));
+    out.push_back(static_cast<char>(0x80 | (code_point >> 12 & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point >> 6 & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  }
+}
+
+class HostileValues {
+ public:
+  explicit HostileValues(uint64_t seed) : random_(seed) {}
+
+  // Valid UTF-8 built from what escaping gets wrong: control characters, quotes, backslashes,
+  // DEL, C1 controls, line and paragraph separators, the edges of each UTF-8 length, the last
+  // code points before and after the surrogates, and astral characters (surrogate pairs).
+  std::string String() {
+    static constexpr uint32_t kEdges[] = {
+        0x00,   0x01,   0x07,   0x08,   0x09,   0x0a,   0x0b,    0x0c,    0x0d,    0x1b,
+        0x1f,   0x20,   '"',    '\\',   '/',    0x7e,   0x7f,    0x80,    0x9b,    0xff,
+        0x100,  0x7ff,  0x800,  0xfff,  0x2028, 0x2029, 0xd7ff,  0xe000,  0xfeff,  0xfffd,
+        0xffff, 0x10000, 0x1f600, 0xfffff, 0x100000, 0x10ffff};
+    std::string text;
+    size_t length = Below(24);
+    for (size_t i = 0; i < length; ++i) {
+      switch (Below(4)) {
+        case 0:
+          AppendUtf8(text, kEdges[Below(std::size(kEdges))]);
+          break;
+        case 1: {
+          uint32_t code_point = static_cast<uint32_t>(Below(0x110000));
+          if (code_point >= 0xd800 && code_point <= 0xdfff) code_point -= 0x800;
+          AppendUtf8(text, code_point);
+          break;
+        }
+        default:
+          text.push_back(static_cast<char>(0x20 + Below(0x5f)));
+      }
+    }
+    return text;
+  }
+
+  json Integer() {
+    switch (Below(6)) {
+      case 0: return INT64_MIN;
+      case 1: return UINT64_MAX;
+      case 2: return -1;
+      case 3: return 0;
+      case 4: return static_cast<int64_t>(random_());
+      default: return static_cast<uint64_t>(random_());
+    }
+  }
+
+  json Value(int depth) {
+    switch (Below(depth > 5 ? 4 : 7)) {
+      case 0: return nullptr;
+      case 1: return Below(2) == 0;
+      case 2: return Integer();
+      case 3: return String();
+      case 4: {
+        json array = json::array();
+        for (size_t i = Below(5); i > 0; --i) array.push_back(Value(depth + 1));
+        return array;
+      }
+      default: return Object(depth);
+    }
+  }
+
+  json Object(int depth) {
+    json object = json::object();
+    for (size_t i = Below(6); i > 0; --i) object[String()] = Value(depth + 1);
+    return object;
+  }
+
+  size_t Below(size_t bound) { return static_cast<size_t>(random_() % bound); }
+
+ private:
+  std::mt19937_64 random_;
+};
+
+json Nested(int levels) {
+  json value = 1;
+  for (int i = 0; i < levels; ++i) value = json::array({value});
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("the canonical writer writes what nlohmann::json dumps, byte for byte", "[receipts]") {
+  HostileValues values(20261123);
+  for (int i = 0; i < 3000; ++i) {
+    json value = values.Value(0);
+    std::string expected = ReferenceForm(value);
+    auto written = Canonicalize(value);
+    REQUIRE(written);
+    REQUIRE(*written == expected);
+  }
+  for (std::string text : {std::string(), std::string("\0", 1), std::string("\xf4\x8f\xbf\xbf"),
+                           std::string("a\"b\\c\x7f\xc2\x80\xe2\x80\xa8")}) {
+    CHECK(*Canonicalize(json{{text, text}}) == ReferenceForm(json{{text, text}}));
+  }
+  for (json number : {json(INT64_MIN), json(INT64_MAX), json(UINT64_MAX), json(0), json(-0)}) {
+    CHECK(*Canonicalize(number) == ReferenceForm(number));
+  }
+  CHECK(*Canonicalize(json::object()) == "{}");
+  CHECK(*Canonicalize(json::array()) == "[]");
+}
+
+TEST_CASE("the canonical writer refuses what has no canonical form and says where", "[receipts]") {
+  auto message = [](const json& value) {
+    auto written = Canonicalize(value);
+    REQUIRE_FALSE(written);
+    return written.error().message;
+  };
+  CHECK(message(json{{"a", {{"b", {1, 2.5}}}}}) ==
+        "receipt field .a.b[1] is a floating-point number; only integers are allowed");
+  CHECK(message(json{{"path", "/tmp/\xff"}}) == "receipt field .path is not valid UTF-8");
+  CHECK(message(json{{"argv", {"ok", "\xed\xa0\x80"}}}) ==
+        "receipt field .argv[1] is not valid UTF-8");
+  CHECK(message(json{{"a", {{"\xc0\xaf", 1}}}}) ==
+        "a receipt field name in .a is not valid UTF-8");
+  CHECK(message(json::binary({1, 2})) == "receipt field (top) holds binary data");
+  CHECK(message(json(json::value_t::discarded)) == "receipt field (top) holds no JSON value");
+  CHECK(message(2.0) == "receipt field (top) is a floating-point number; only integers are allowed");
+
+  // The outermost value is at depth 1: a scalar inside 63 arrays is at the limit, inside 64 past it.
+  CHECK(Canonicalize(Nested(kMaxNestingDepth - 1)));
+  CHECK(message(Nested(kMaxNestingDepth)).find("nests deeper than 64 levels") != std::string::npos);
+}
+
+TEST_CASE("a record form hashes exactly the record without hash and sig", "[receipts]") {
+  HostileValues values(7);
+  RecordForm form;
+  // Keys around "hash" and "sig" in byte order, so that the two land first, last, side by side,
+  // alone or not at all.
+  const std::vector<std::string> keys = {"",        "a",   "exit", "has", "hasi", "identity",
+                                         "session", "si",  "sih",  "type", "v",    "\xc3\xa9"};
+  for (int i = 0; i < 4000; ++i) {
+    json record = json::object();
+    for (const std::string& key : keys) {
+      if (values.Below(3) == 0) record[key] = values.Value(1);
+    }
+    if (values.Below(2) == 0) record["hash"] = values.String();
+    if (values.Below(2) == 0) record["sig"] = values.String();
+
+    REQUIRE(form.Write(record));
+    REQUIRE(form.Text() == ReferenceForm(record));
+    json without = record;
+    without.erase("hash");
+    without.erase("sig");
+    REQUIRE(Hex(form.SignedDigest()) == Sha256Hex(ReferenceForm(without)));
+    for (const char* name : {"hash", "sig"}) {
+      size_t at = std::string(name) == "hash" ? form.HashValueAt() : form.SigValueAt();
+      if (!record.contains(name)) {
+        REQUIRE(at == std::string::npos);
+        continue;
+      }
+      // The value starts there, in its escaped form.
+      std::string escaped = ReferenceForm(record[name]);
+      REQUIRE(form.Text().compare(at - 1, escaped.size(), escaped) == 0);
+    }
+  }
+}
+
+TEST_CASE("a record form refuses what is not a canonical object", "[receipts]") {
+  RecordForm form;
+  CanonicalFailure failure;
+  CHECK_FALSE(form.Write(json::array({1}), &failure));
+  CHECK(failure.Describe() == "a receipt must be a JSON object");
+  CHECK_FALSE(form.Write(json{{"hash", "x"}, {"action", {{"n", 0.5}}}}, &failure));
+  CHECK(failure.Describe() ==
+        "receipt field .action.n is a floating-point number; only integers are allowed");
+  // A failure leaves the form usable for the next record.
+  REQUIRE(form.Write(json{{"hash", "h"}, {"sig", "s"}}));
+  CHECK(form.Text() == R"({"hash":"h","sig":"s"})");
+  CHECK(Hex(form.SignedDigest()) == Sha256Hex("{}"));
+}
+
+TEST_CASE("a signature checker reused across keys and bad signatures judges each alone",
+          "[receipts]") {
+  using aarm::receipts::Base64Decode;
+  using aarm::receipts::SigningKey;
+  using aarm::receipts::detail::Ed25519PublicKey;
+  using aarm::receipts::detail::SignatureChecker;
+  auto first = SigningKey::Generate();
+  auto second = SigningKey::Generate();
+  REQUIRE(first);
+  REQUIRE(second);
+  auto public_key = [](const SigningKey& key) {
+    return Ed25519PublicKey(*Base64Decode(key.PublicKeyBase64()));
+  };
+  auto first_public = public_key(*first);
+  auto second_public = public_key(*second);
+  auto sign = [](const SigningKey& key, const std::string& message) {
+    return *Base64Decode(*key.Sign(message));
+  };
+  std::string by_first = sign(*first, "one");
+  std::string by_second = sign(*second, "two");
+  std::string damaged = by_first;
+  damaged[10] ^= 0x01;
+
+  SignatureChecker checker;
+  for (int round = 0; round < 3; ++round) {
+    CHECK(checker.Verify(first_public.get(), "one", by_first));
+    CHECK_FALSE(checker.Verify(first_public.get(), "one", damaged));
+    CHECK(checker.Verify(first_public.get(), "one", by_first));
+    CHECK_FALSE(checker.Verify(second_public.get(), "one", by_first));
+    CHECK(checker.Verify(second_public.get(), "two", by_second));
+    CHECK_FALSE(checker.Verify(second_public.get(), "two!", by_second));
+    CHECK_FALSE(checker.Verify(first_public.get(), "two", by_second));
+    CHECK_FALSE(checker.Verify(first_public.get(), "one", by_first.substr(1)));
+  }
+}
