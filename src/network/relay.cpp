@@ -15,9 +15,10 @@
 namespace aarm::network::detail {
 namespace {
 
-// A larger pipe moves more per splice(2); the kernel may refuse it (pipe-max-size, the user's
-// pipe page budget), and 64 KiB still works.
-constexpr int kWantedPipeBytes = 256 * 1024;
+// The most one splice(2) is asked to move; it moves what the pipe holds. Pipes keep the
+// default size: a larger one gained nothing measurable, and each counts against the user's
+// pipe budget (pipe-user-pages-soft), past which new pipes get a single page.
+constexpr size_t kSpliceBytes = 1024 * 1024;
 constexpr size_t kCopyBufferBytes = 64 * 1024;
 // Bytes one direction moves before the other gets its turn.
 constexpr uint64_t kTurnBytes = 1024 * 1024;
@@ -33,7 +34,6 @@ class Direction {
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return;
     pipe_read_ = UniqueFd(fds[0]);
     pipe_write_ = UniqueFd(fds[1]);
-    ::fcntl(pipe_write_.Get(), F_SETPIPE_SZ, kWantedPipeBytes);
   }
 
   // Queues bytes to go as they are.
@@ -109,7 +109,7 @@ class Direction {
   }
 
   Step FillPipe() {
-    const ssize_t n = ::splice(src_, nullptr, pipe_write_.Get(), nullptr, kWantedPipeBytes,
+    const ssize_t n = ::splice(src_, nullptr, pipe_write_.Get(), nullptr, kSpliceBytes,
                                SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
     if (n == 0) src_eof_ = true;
