@@ -78,4 +78,6 @@ policy::ActingProcess DescribeActingProcess(pid_t tid) {
   return process;
 }
 
+pid_t ThreadGroupOf(pid_t tid) { return ReadStatus(tid).tgid; }
+
 }  // namespace aarm::supervisor

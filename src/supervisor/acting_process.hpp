@@ -11,4 +11,7 @@ namespace aarm::supervisor {
 // up to where the sandbox ends (the PID namespace changes) — at most 16.
 policy::ActingProcess DescribeActingProcess(pid_t tid);
 
+// The process `tid` is a thread of; 0 when it is gone.
+pid_t ThreadGroupOf(pid_t tid);
+
 }  // namespace aarm::supervisor

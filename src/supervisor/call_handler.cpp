@@ -15,8 +15,8 @@
 #include <optional>
 
 #include "aarm/syscalls/mediated.hpp"
-#include "acting_process.hpp"
 #include "path_resolver.hpp"
+#include "socket_calls.hpp"
 #include "target_memory.hpp"
 
 namespace aarm::supervisor {
@@ -31,101 +31,21 @@ constexpr size_t kMaxArgTotal = 8 << 20;    // above what the kernel accepts for
 
 int AsFd(uint64_t arg) { return static_cast<int>(static_cast<int32_t>(arg)); }
 
-// One call in progress. Each method decodes one syscall family; the agent's memory is read
-// once, into this object, and the notification checked to be alive before anything is done.
-class Call {
+// One file or exec call in progress. Each method decodes one syscall family; the agent's memory
+// is read once, into this object, and the notification checked to be alive before anything is
+// done.
+class Call : public CallContext {
  public:
-  Call(const seccomp_notif& request, const NotifyChannel& channel, const policy::Engine& engine,
-       bool audit, bool perform, NamespaceOps* namespace_ops, const HiddenObjects* hidden)
-      : request_(request),
-        channel_(channel),
-        engine_(engine),
-        audit_(audit),
-        perform_(perform),
-        namespace_ops_(namespace_ops),
-        hidden_(hidden) {}
+  using CallContext::CallContext;
 
   HandledCall Run(const syscalls::MediatedSyscall& entry);
 
  private:
-  uint64_t Arg(int i) const { return request_.data.args[i]; }
-  pid_t Pid() const { return static_cast<pid_t>(request_.pid); }
-
-  void ReplyError(int err) {
-    out_.reply.kind = Reply::Kind::kError;
-    out_.reply.err = err;
-  }
-  void ReplyValue(int64_t value) {
-    out_.reply.kind = Reply::Kind::kValue;
-    out_.reply.value = value;
-  }
-  // errno of the last libc call, or the value 0.
-  void ReplyFromLastCall(int rc) {
-    if (rc < 0) {
-      ReplyError(errno);
-    } else {
-      ReplyValue(0);
-    }
-  }
-
-  std::optional<std::string> ReadPath(uint64_t address) {
-    auto path = ReadString(Pid(), address, PATH_MAX);
-    if (!path) {
-      ReplyError(path.error().sys_errno);
-      return std::nullopt;
-    }
-    return std::move(*path);
-  }
-
-  // The memory read so far belongs to the live syscall only while the notification is pending.
-  bool StillPending() {
-    if (channel_.StillValid(request_.id)) return true;
-    ReplyError(ESRCH);
-    return false;
-  }
-
-  std::optional<ResolvedPath> ResolveOrReply(int dirfd, const std::string& path,
-                                             const ResolveOptions& options) {
-    auto resolved = Resolve(*view_, dirfd, path, options);
-    if (!resolved) {
-      ReplyError(resolved.error().sys_errno ? resolved.error().sys_errno : EACCES);
-      return std::nullopt;
-    }
-    return std::move(*resolved);
-  }
-
-  // Decides `action`; true when the call may proceed. A denial is answered with `denied_errno`.
-  bool Decide(policy::Action action, int denied_errno) {
-    if (!process_) process_ = DescribeActingProcess(Pid());
-    action.process = *process_;
-    policy::Decision decision = engine_.Decide(action);
-    bool denied = decision.verdict == policy::Verdict::kDeny;
-    bool enforced = !audit_ || decision.forbidden;
-    out_.actions.push_back({std::move(action), std::move(decision), enforced});
-    if (denied && enforced) {
-      ReplyError(denied_errno);
-      return false;
-    }
-    return true;
-  }
-
   // Without a mount namespace of the agent's own, an allowed call is left to the kernel, so
   // the agent's Landlock domain — which the supervisor is not in — still confines it.
   bool LeftToKernel() {
-    if (perform_) return false;
-    out_.reply.kind = Reply::Kind::kContinue;
-    return true;
-  }
-
-  // SECURITY: the object reached is another name of a hidden file (a hard link made before the
-  // session). The decision just made on the name is overturned.
-  bool IsHiddenObject(dev_t dev, ino_t ino) {
-    if (hidden_ == nullptr || !hidden_->Contains(dev, ino) || out_.actions.empty()) return false;
-    policy::Decision& decision = out_.actions.back().decision;
-    decision = policy::Decision{policy::Verdict::kDeny, true, "filesystem.hide",
-                                "the same file as a hidden path (another hard link to it)"};
-    out_.actions.back().enforced = true;
-    ReplyError(EACCES);
+    if (settings_.perform) return false;
+    ReplyContinue();
     return true;
   }
 
@@ -156,26 +76,11 @@ class Call {
               int at_flags);
   std::optional<std::array<timespec, 2>> ReadTimevals(uint64_t address);
 
-  const seccomp_notif& request_;
-  const NotifyChannel& channel_;
-  const policy::Engine& engine_;
-  bool audit_;
-  bool perform_;
-  NamespaceOps* namespace_ops_;
-  const HiddenObjects* hidden_;
-  std::optional<AgentView> view_;
-  std::optional<policy::ActingProcess> process_;
-  HandledCall out_;
 };
 
 HandledCall Call::Run(const syscalls::MediatedSyscall& entry) {
-  auto view = OpenAgentView(Pid());
-  if (!view) {
-    ReplyError(ESRCH);
-    return std::move(out_);
-  }
-  view_ = std::move(*view);
-  const int nr = request_.data.nr;
+  if (!OpenView()) return Take();
+  const int nr = Nr();
   switch (entry.family) {
     case Family::kOpen:
       if (nr == __NR_open) {
@@ -297,8 +202,14 @@ HandledCall Call::Run(const syscalls::MediatedSyscall& entry) {
         Utimes(AsFd(Arg(0)), Arg(1), times, 0);
       }
       break;
+    case Family::kConnect:
+    case Family::kBind:
+    case Family::kListen:
+    case Family::kSend:
+      MediateSocketCall(*this, entry.family);
+      break;
   }
-  return std::move(out_);
+  return Take();
 }
 
 std::optional<std::array<timespec, 2>> Call::ReadTimevals(uint64_t address) {
@@ -374,7 +285,7 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   // itself: every use of it — a reopen through /proc/self/fd, a *at() call relative to it, an
   // fexecve — is mediated again on the object it really holds.
   if ((exists && !resolved->magic_link && S_ISFIFO(st.st_mode)) || (flags & O_PATH)) {
-    out_.reply.kind = Reply::Kind::kContinue;
+    ReplyContinue();
     return;
   }
   // O_NONBLOCK: a FIFO swapped in after the check above must not hold a worker forever; the
@@ -442,7 +353,7 @@ void Call::Exec(int dirfd, uint64_t path_address, uint64_t argv_address, int at_
     action.path = resolved->path;
   }
   if (!Decide(std::move(action), EPERM)) return;
-  out_.reply.kind = Reply::Kind::kContinue;
+  ReplyContinue();
 }
 
 void Call::Truncate() {
@@ -470,8 +381,8 @@ void Call::Unlink(int dirfd, uint64_t path_address, int at_flags) {
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved || !DecideFile(ActionKind::kFileDelete, resolved->path)) return;
   if (LeftToKernel()) return;
-  if (namespace_ops_) {
-    int err = namespace_ops_->Unlink(resolved->parent.Get(), resolved->name, at_flags);
+  if (settings_.namespace_ops) {
+    int err = settings_.namespace_ops->Unlink(resolved->parent.Get(), resolved->name, at_flags);
     return err ? ReplyError(err) : ReplyValue(0);
   }
   ReplyFromLastCall(unlinkat(resolved->parent.Get(), resolved->name.c_str(), at_flags));
@@ -521,8 +432,8 @@ void Call::Rename(int old_dirfd, uint64_t old_address, int new_dirfd, uint64_t n
   action.to = target->path;
   if (!Decide(std::move(action), EACCES)) return;
   if (LeftToKernel()) return;
-  if (namespace_ops_) {
-    int err = namespace_ops_->Rename(source->parent.Get(), source->name, target->parent.Get(),
+  if (settings_.namespace_ops) {
+    int err = settings_.namespace_ops->Rename(source->parent.Get(), source->name, target->parent.Get(),
                                      target->name, flags);
     return err ? ReplyError(err) : ReplyValue(0);
   }
@@ -630,7 +541,7 @@ void Call::Utimes(int dirfd, uint64_t path_address, std::optional<std::array<tim
                   int at_flags) {
   if (path_address == 0) {
     // futimens(): the fd's object was decided when it was opened.
-    out_.reply.kind = Reply::Kind::kContinue;
+    ReplyContinue();
     return;
   }
   auto path = ReadPath(path_address);
@@ -646,9 +557,7 @@ void Call::Utimes(int dirfd, uint64_t path_address, std::optional<std::array<tim
 
 }  // namespace
 
-HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channel,
-                       const policy::Engine& engine, bool audit, bool perform,
-                       NamespaceOps* namespace_ops, const HiddenObjects* hidden) {
+HandledCall HandleCall(const seccomp_notif& request, const CallSettings& settings) {
   const auto* entry = syscalls::FindMediated(request.data.nr);
   if (entry == nullptr) {
     HandledCall call;
@@ -656,7 +565,7 @@ HandledCall HandleCall(const seccomp_notif& request, const NotifyChannel& channe
     call.reply.err = ENOSYS;
     return call;
   }
-  Call call(request, channel, engine, audit, perform, namespace_ops, hidden);
+  Call call(request, settings);
   return call.Run(*entry);
 }
 

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -21,12 +22,18 @@
 #include "aarm/supervisor/supervisor.hpp"
 #include "call_handler.hpp"
 #include "notify_channel.hpp"
+#include "slow_calls.hpp"
+#include "socket_calls.hpp"
 
 namespace aarm::supervisor {
 namespace {
 
-// Interrupts a worker blocked in NOTIF_RECV when the session ends.
+// Interrupts a worker blocked in NOTIF_RECV when the session ends, and a slow call's thread
+// blocked in a connect or a send.
 int StopSignal() { return SIGRTMIN + 2; }
+
+// Calls whose rest runs on threads of their own at once; beyond, workers run it themselves.
+constexpr size_t kMaxSlowCalls = 64;
 
 void IgnoreStopSignal(int) {}
 
@@ -45,7 +52,12 @@ class NotifySupervisor final : public Supervisor {
  public:
   NotifySupervisor(UniqueFd notify_fd, const policy::Engine& engine, ActionObserver& observer,
                    SupervisorOptions options)
-      : channel_(std::move(notify_fd)), engine_(engine), observer_(observer), options_(options) {}
+      : channel_(std::move(notify_fd)),
+        engine_(engine),
+        observer_(observer),
+        options_(options),
+        sockets_(MakeSocketSettings(options)),
+        slow_calls_(kMaxSlowCalls) {}
 
   ~NotifySupervisor() override { Stop(); }
 
@@ -95,6 +107,7 @@ class NotifySupervisor final : public Supervisor {
 
   void Stop() override {
     if (stopping_.exchange(true)) return;
+    slow_calls_.Stop(StopSignal());
     for (auto& worker : workers_) pthread_kill(worker.native_handle(), StopSignal());
     for (auto& worker : workers_) {
       // A worker may be between its stop check and NOTIF_RECV: signal until it has left.
@@ -141,9 +154,29 @@ class NotifySupervisor final : public Supervisor {
   }
 
   void Answer(const seccomp_notif& request) {
-    HandledCall call = HandleCall(request, channel_, engine_, options_.audit,
-                                  options_.agent_in_namespaces > 0,
-                                  namespace_ops_ ? &*namespace_ops_ : nullptr, options_.hidden);
+    CallSettings settings{channel_,
+                          engine_,
+                          options_.audit,
+                          options_.agent_in_namespaces > 0,
+                          namespace_ops_ ? &*namespace_ops_ : nullptr,
+                          options_.hidden,
+                          &sockets_};
+    HandledCall call = HandleCall(request, settings);
+    if (call.finish) {
+      auto pending = std::make_shared<HandledCall>(std::move(call));
+      uint64_t id = request.id;
+      auto rest = [this, pending, id] {
+        pending->finish(pending->reply);
+        RecordAndReply(id, *pending);
+      };
+      if (!slow_calls_.Start(rest)) rest();
+      return;
+    }
+    RecordAndReply(request.id, call);
+  }
+
+  // Tells the observer of the decided actions, then answers the agent.
+  void RecordAndReply(uint64_t id, HandledCall& call) {
     Reply& reply = call.reply;
     for (const auto& decided : call.actions) {
       auto observed = observer_.OnDecided(decided.action, decided.decision, decided.enforced,
@@ -160,22 +193,22 @@ class NotifySupervisor final : public Supervisor {
     Result<void> sent;
     switch (reply.kind) {
       case Reply::Kind::kContinue:
-        sent = channel_.Continue(request.id);
+        sent = channel_.Continue(id);
         break;
       case Reply::Kind::kError:
-        sent = channel_.Fail(request.id, reply.err);
+        sent = channel_.Fail(id, reply.err);
         break;
       case Reply::Kind::kValue:
-        sent = channel_.Return(request.id, reply.value);
+        sent = channel_.Return(id, reply.value);
         break;
       case Reply::Kind::kInjectFd:
-        sent = channel_.InjectFdAndReturn(request.id, reply.fd.Get(), reply.close_on_exec);
+        sent = channel_.InjectFdAndReturn(id, reply.fd.Get(), reply.close_on_exec);
         break;
     }
     if (!sent && sent.error().sys_errno != ENOENT) {
       // The agent must never wait forever on an answer that failed to go out.
-      spdlog::debug("answering notification {}: {}", request.id, sent.error().Describe());
-      channel_.Fail(request.id, sent.error().sys_errno ? sent.error().sys_errno : EIO);
+      spdlog::debug("answering notification {}: {}", id, sent.error().Describe());
+      channel_.Fail(id, sent.error().sys_errno ? sent.error().sys_errno : EIO);
     }
   }
 
@@ -192,6 +225,8 @@ class NotifySupervisor final : public Supervisor {
   const policy::Engine& engine_;
   ActionObserver& observer_;
   SupervisorOptions options_;
+  SocketSettings sockets_;
+  SlowCalls slow_calls_;
   std::optional<NamespaceOps> namespace_ops_;
   UniqueFd failure_fd_;
   mutable std::mutex failure_mutex_;

@@ -23,6 +23,15 @@ bool ReadMemory(pid_t pid, uint64_t address, void* out, size_t size) {
   return false;
 }
 
+bool WriteMemory(pid_t pid, uint64_t address, const void* data, size_t size) {
+  iovec local{const_cast<void*>(data), size};
+  iovec remote{reinterpret_cast<void*>(address), size};
+  ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+  if (n == static_cast<ssize_t>(size)) return true;
+  if (n >= 0) errno = EFAULT;
+  return false;
+}
+
 Result<std::string> ReadString(pid_t pid, uint64_t address, size_t max) {
   if (address == 0) return FailErrno("null string pointer", EFAULT);
   std::string out;

@@ -16,6 +16,10 @@ namespace aarm::supervisor {
 // Copies `size` bytes at `address` of `pid`; false (errno set) when any byte is unreadable.
 bool ReadMemory(pid_t pid, uint64_t address, void* out, size_t size);
 
+// Copies `size` bytes into the agent's memory at `address` (a result the kernel would have
+// written there, such as sendmmsg's msg_len); false (errno set) when any byte is not written.
+bool WriteMemory(pid_t pid, uint64_t address, const void* data, size_t size);
+
 // A NUL-terminated string of at most `max` bytes (PATH_MAX for paths). Too long: ENAMETOOLONG;
 // unreadable: EFAULT — the errnos the kernel itself would have returned.
 Result<std::string> ReadString(pid_t pid, uint64_t address, size_t max);

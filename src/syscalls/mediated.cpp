@@ -16,7 +16,9 @@ using F = Family;
 
 // THE list of mediated syscalls on x86-64. Every syscall that executes a program or creates,
 // removes, renames or changes a path is here; fd-based variants (fchmod, fchown, ftruncate,
-// futimens) act on an object the agent already opened through a mediated call.
+// futimens) act on an object the agent already opened through a mediated call. So is every
+// syscall that gives a socket a destination or an address: write(2) and send(2) on a connected
+// socket go where its connect was decided to go.
 constexpr std::array kMediated = {
     MediatedSyscall{__NR_execve, "execve", F::kExec, {R::kPath, R::kArgv, R::kEnvp}},
     MediatedSyscall{__NR_execveat, "execveat", F::kExec,
@@ -59,7 +61,17 @@ constexpr std::array kMediated = {
     MediatedSyscall{__NR_futimesat, "futimesat", F::kUtimes, {R::kDirFd, R::kPath, R::kOther}},
     MediatedSyscall{__NR_utimensat, "utimensat", F::kUtimes,
                     {R::kDirFd, R::kPath, R::kOther, R::kAtFlags}},
+    MediatedSyscall{__NR_connect, "connect", F::kConnect, {R::kFd, R::kSockaddr, R::kSockaddrLength}},
+    MediatedSyscall{__NR_bind, "bind", F::kBind, {R::kFd, R::kSockaddr, R::kSockaddrLength}},
+    MediatedSyscall{__NR_listen, "listen", F::kListen, {R::kFd, R::kOther}},
+    MediatedSyscall{__NR_sendto, "sendto", F::kSend,
+                    {R::kFd, R::kOther, R::kOther, R::kOther, R::kSockaddr, R::kSockaddrLength}},
+    MediatedSyscall{__NR_sendmsg, "sendmsg", F::kSend, {R::kFd, R::kMsghdr, R::kOther}},
+    MediatedSyscall{__NR_sendmmsg, "sendmmsg", F::kSend,
+                    {R::kFd, R::kMmsghdr, R::kOther, R::kOther}},
 };
+
+constexpr int kSendtoAddressArgument = 4;
 
 }  // namespace
 
@@ -71,5 +83,21 @@ const MediatedSyscall* FindMediated(int nr) {
   }
   return nullptr;
 }
+
+bool IsSocketFamily(Family family) {
+  return family == F::kConnect || family == F::kBind || family == F::kListen ||
+         family == F::kSend;
+}
+
+std::vector<int> NotifiedSyscalls(bool shared_network) {
+  std::vector<int> out;
+  for (const auto& entry : kMediated) {
+    bool only_shared = IsSocketFamily(entry.family) && entry.family != F::kConnect;
+    if (!only_shared || shared_network) out.push_back(entry.nr);
+  }
+  return out;
+}
+
+int NotifiedOnlyWhenArgumentSet(int nr) { return nr == __NR_sendto ? kSendtoAddressArgument : -1; }
 
 }  // namespace aarm::syscalls

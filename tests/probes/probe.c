@@ -8,8 +8,8 @@
 // so a denial (EPERM, ENOSYS) is told apart from the kernel's own refusal.
 //
 // The long-running modes (wait-signals, tick, sleep, spawn-sleeper) print progress lines; the
-// race modes (open-race, open-loop, exec-race) print one "ok" line of counts; signal-storm and
-// symlink-swap run until killed.
+// race modes (open-race, open-loop, exec-race, connect-race, send-race) print one "ok" line of
+// counts; signal-storm and symlink-swap run until killed.
 // "deny-userns CLONE3_ERRNO COMMAND..." is no probe but a wrapper: it runs COMMAND under a
 // seccomp filter that refuses user namespaces the way container runtimes do.
 // Built static so it runs in any filesystem view that contains its directory.
@@ -224,6 +224,240 @@ static int ConnectAbstract(const char* name) {
   return Report(connect(fd, (struct sockaddr*)&sun,
                         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)),
                 "connected");
+}
+
+// ADDRESS (IPv4, or IPv6 when it holds a ':') and PORT as a sockaddr of that family.
+static int ParseAddress(const char* address, const char* port, struct sockaddr_storage* out,
+                        socklen_t* length) {
+  memset(out, 0, sizeof *out);
+  uint16_t number = htons((uint16_t)atoi(port));
+  if (strchr(address, ':')) {
+    struct sockaddr_in6* in6 = (struct sockaddr_in6*)out;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = number;
+    *length = sizeof *in6;
+    return inet_pton(AF_INET6, address, &in6->sin6_addr) == 1 ? 0 : -1;
+  }
+  struct sockaddr_in* in = (struct sockaddr_in*)out;
+  in->sin_family = AF_INET;
+  in->sin_port = number;
+  *length = sizeof *in;
+  return inet_pton(AF_INET, address, &in->sin_addr) == 1 ? 0 : -1;
+}
+
+static int AddressedSocket(const char* address, const char* port, int type,
+                           struct sockaddr_storage* target, socklen_t* length) {
+  if (ParseAddress(address, port, target, length) != 0) {
+    errno = EINVAL;
+    return -1;
+  }
+  return socket(target->ss_family, type | SOCK_CLOEXEC, 0);
+}
+
+// connect-ip ADDRESS PORT [nonblock]: a TCP connect of a socket of the address's family.
+static int ConnectIp(const char* address, const char* port, int nonblocking) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0),
+                           &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  return Report(connect(fd, (struct sockaddr*)&target, length), "connected");
+}
+
+// udp-connect ADDRESS PORT
+static int UdpConnect(const char* address, const char* port) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_DGRAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  return Report(connect(fd, (struct sockaddr*)&target, length), "connected");
+}
+
+// udp-send HOW ADDRESS PORT TEXT: one datagram by sendto, sendmsg or sendmmsg.
+static int UdpSend(const char* how, const char* address, const char* port, const char* text) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_DGRAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  struct iovec piece = {(void*)text, strlen(text)};
+  struct msghdr message = {.msg_name = &target, .msg_namelen = length, .msg_iov = &piece,
+                           .msg_iovlen = 1};
+  if (strcmp(how, "sendto") == 0) {
+    return Report(sendto(fd, text, strlen(text), 0, (struct sockaddr*)&target, length), NULL);
+  }
+  if (strcmp(how, "sendmsg") == 0) return Report(sendmsg(fd, &message, 0), NULL);
+  struct mmsghdr messages[2] = {{.msg_hdr = message}, {.msg_hdr = message}};
+  messages[1].msg_hdr.msg_name = NULL;
+  messages[1].msg_hdr.msg_namelen = 0;
+  int sent = sendmmsg(fd, messages, 2, 0);
+  if (sent < 0) return Report(-1, NULL);
+  char out[64];
+  snprintf(out, sizeof out, "sent=%d len=%u", sent, messages[0].msg_len);
+  return ReportOk(out);
+}
+
+// bind-ip ADDRESS PORT: a TCP socket bound there, then listening.
+static int BindIp(const char* address, const char* port) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_STREAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  if (bind(fd, (struct sockaddr*)&target, length) != 0) return Report(-1, NULL);
+  return Report(listen(fd, 1), "bound");
+}
+
+// listen-unbound: listen(2) on a TCP socket never bound, which binds it to a port on every
+// address.
+static int ListenUnbound(void) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Report(-1, NULL);
+  return Report(listen(fd, 1), "listening");
+}
+
+static socklen_t UnixAddress(const char* path, struct sockaddr_un* out) {
+  memset(out, 0, sizeof *out);
+  out->sun_family = AF_UNIX;
+  size_t len = strnlen(path, sizeof out->sun_path - 1);
+  memcpy(out->sun_path, path, len);
+  return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+}
+
+// connect-unix PATH
+static int ConnectUnix(const char* path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Report(-1, NULL);
+  struct sockaddr_un address;
+  socklen_t length = UnixAddress(path, &address);
+  return Report(connect(fd, (struct sockaddr*)&address, length), "connected");
+}
+
+// unix-dgram PATH TEXT: one datagram to a unix socket by its path.
+static int UnixDatagram(const char* path, const char* text) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Report(-1, NULL);
+  struct sockaddr_un address;
+  socklen_t length = UnixAddress(path, &address);
+  return Report(sendto(fd, text, strlen(text), 0, (struct sockaddr*)&address, length), NULL);
+}
+
+// unix-echo PATH: binds a unix server at PATH, connects to it from a child, passes one line.
+static int UnixEcho(const char* path) {
+  int server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (server < 0) return Report(-1, NULL);
+  struct sockaddr_un address;
+  socklen_t length = UnixAddress(path, &address);
+  if (bind(server, (struct sockaddr*)&address, length) != 0) return Report(-1, NULL);
+  if (listen(server, 1) != 0) return Report(-1, NULL);
+  pid_t child = fork();
+  if (child == 0) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(fd, (struct sockaddr*)&address, length) != 0) _exit(errno);
+    _exit(write(fd, "echo", 4) == 4 ? 0 : errno);
+  }
+  int peer = accept4(server, NULL, NULL, SOCK_CLOEXEC);
+  char buffer[8] = "";
+  ssize_t n = peer >= 0 ? read(peer, buffer, sizeof buffer - 1) : -1;
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    errno = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+    return Report(-1, NULL);
+  }
+  return Report(n, buffer);
+}
+
+// http ADDRESS PORT HOST: a plain HTTP/1.1 GET over a connect to ADDRESS; the status line.
+static int HttpGet(const char* address, const char* port, const char* host) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_STREAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  if (connect(fd, (struct sockaddr*)&target, length) != 0) return Report(-1, NULL);
+  char request[512];
+  int size = snprintf(request, sizeof request,
+                      "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
+  if (write(fd, request, (size_t)size) != size) return Report(-1, NULL);
+  char response[256] = "";
+  size_t used = 0;
+  while (used < sizeof response - 1 && !strchr(response, '\r')) {
+    ssize_t n = read(fd, response + used, sizeof response - 1 - used);
+    if (n < 0) return Report(-1, NULL);
+    if (n == 0) break;
+    used += (size_t)n;
+    response[used] = '\0';
+  }
+  char* end = strchr(response, '\r');
+  if (end) *end = '\0';
+  if (used == 0) {
+    errno = ECONNRESET;
+    return Report(-1, NULL);
+  }
+  return ReportOk(response);
+}
+
+// The racing thread of connect-race and send-race: flips the port of the shared address
+// between two values as fast as it can.
+struct PortFlipper {
+  struct sockaddr_storage* address;
+  uint16_t ports[2];
+  volatile int stop;
+};
+
+static void* FlipPorts(void* raw) {
+  struct PortFlipper* flipper = raw;
+  volatile uint16_t* port = flipper->address->ss_family == AF_INET6
+                                ? &((struct sockaddr_in6*)flipper->address)->sin6_port
+                                : &((struct sockaddr_in*)flipper->address)->sin_port;
+  for (unsigned long i = 0; !flipper->stop; ++i) *port = flipper->ports[i & 1];
+  return NULL;
+}
+
+// connect-race ADDRESS ALLOWED DENIED N / send-race ADDRESS ALLOWED DENIED N: N connects (TCP)
+// or datagrams (UDP) to ADDRESS:ALLOWED while a thread keeps rewriting the port to DENIED.
+// Reports how many went through and, for connects, how many ended up connected to DENIED.
+static int AddressRace(int datagram, const char* address, const char* allowed,
+                       const char* denied, long iterations) {
+  static struct sockaddr_storage target;
+  socklen_t length;
+  if (ParseAddress(address, allowed, &target, &length) != 0) {
+    errno = EINVAL;
+    return Report(-1, NULL);
+  }
+  struct PortFlipper flipper = {&target, {htons((uint16_t)atoi(allowed)),
+                                          htons((uint16_t)atoi(denied))}, 0};
+  pthread_t thread;
+  if ((errno = pthread_create(&thread, NULL, FlipPorts, &flipper)) != 0) return Report(-1, NULL);
+  long went = 0, failed = 0, reached_denied = 0;
+  int udp = datagram ? socket(target.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
+  for (long i = 0; i < iterations; ++i) {
+    if (datagram) {
+      if (sendto(udp, "x", 1, 0, (struct sockaddr*)&target, length) == 1) {
+        ++went;
+      } else {
+        ++failed;
+      }
+      continue;
+    }
+    int fd = socket(target.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (connect(fd, (struct sockaddr*)&target, length) == 0) {
+      ++went;
+      struct sockaddr_storage peer;
+      socklen_t peer_length = sizeof peer;
+      getpeername(fd, (struct sockaddr*)&peer, &peer_length);
+      uint16_t port = peer.ss_family == AF_INET6 ? ((struct sockaddr_in6*)&peer)->sin6_port
+                                                 : ((struct sockaddr_in*)&peer)->sin_port;
+      if (port == flipper.ports[1]) ++reached_denied;
+    } else {
+      ++failed;
+    }
+    close(fd);
+  }
+  flipper.stop = 1;
+  pthread_join(thread, NULL);
+  char out[128];
+  snprintf(out, sizeof out, "went=%ld failed=%ld reached_denied=%ld", went, failed,
+           reached_denied);
+  return ReportOk(out);
 }
 
 static int NetworkInterfaces(void) {
@@ -754,6 +988,18 @@ static int Dispatch(int argc, char** argv) {
   if (IS("netifs")) return NetworkInterfaces();
   if (IS("connect")) { NEED(2); return Connect(argv[1], argv[2]); }
   if (IS("connect-abstract")) { NEED(1); return ConnectAbstract(argv[1]); }
+  if (IS("connect-ip")) { NEED(2); return ConnectIp(argv[1], argv[2], 0); }
+  if (IS("connect-ip-nonblock")) { NEED(2); return ConnectIp(argv[1], argv[2], 1); }
+  if (IS("udp-connect")) { NEED(2); return UdpConnect(argv[1], argv[2]); }
+  if (IS("udp-send")) { NEED(4); return UdpSend(argv[1], argv[2], argv[3], argv[4]); }
+  if (IS("bind-ip")) { NEED(2); return BindIp(argv[1], argv[2]); }
+  if (IS("listen-unbound")) return ListenUnbound();
+  if (IS("connect-unix")) { NEED(1); return ConnectUnix(argv[1]); }
+  if (IS("unix-dgram")) { NEED(2); return UnixDatagram(argv[1], argv[2]); }
+  if (IS("unix-echo")) { NEED(1); return UnixEcho(argv[1]); }
+  if (IS("http")) { NEED(3); return HttpGet(argv[1], argv[2], argv[3]); }
+  if (IS("connect-race")) { NEED(4); return AddressRace(0, argv[1], argv[2], argv[3], atol(argv[4])); }
+  if (IS("send-race")) { NEED(4); return AddressRace(1, argv[1], argv[2], argv[3], atol(argv[4])); }
   // Architecture and filter prologue.
   if (IS("x32-getpid")) return X32Getpid();
   if (IS("int80-getpid")) return Int80Getpid();

@@ -9,9 +9,11 @@
 
 #include "aarm/base/error.hpp"
 #include "aarm/base/unique_fd.hpp"
+#include "aarm/network/network_service.hpp"
 #include "aarm/policy/action.hpp"
 #include "aarm/policy/action_observer.hpp"
 #include "aarm/policy/engine.hpp"
+#include "aarm/policy/profile.hpp"
 #include "aarm/supervisor/hidden_objects.hpp"
 
 namespace aarm::supervisor {
@@ -30,6 +32,16 @@ struct SupervisorOptions {
   pid_t agent_in_namespaces = 0;
   // Files the agent must not open or link under any name (see hidden_objects.hpp).
   const HiddenObjects* hidden = nullptr;
+  // [network] mode. Whether the agent has a network namespace of its own is read from the
+  // sockets themselves: one in the namespace of `agent_in_namespaces`, when that is not ours,
+  // reaches only the sandbox. A connect() of such a socket to any other address is failed
+  // (none) or carried to `network`'s transparent listener (proxy); every other socket is
+  // decided by address (host, or no namespaces at all). See docs/mediation.md.
+  policy::NetworkMode network_mode = policy::NetworkMode::kNone;
+  // Mode proxy: the service behind the sandbox's listeners; outlives the supervisor.
+  network::NetworkService* network = nullptr;
+  // Mode proxy: the sandbox's loopback has ::1 and the transparent listener on it.
+  bool network_ipv6 = false;
 };
 
 class Supervisor {

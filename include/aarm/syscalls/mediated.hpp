@@ -1,9 +1,11 @@
 // The system calls the supervisor decides on, with the role of each argument. The seccomp
-// filter sends exactly these as user notifications; the supervisor's decoder reads them by role.
+// filter sends those of NotifiedSyscalls() as user notifications; the supervisor's decoder reads
+// them by role.
 #pragma once
 
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace aarm::syscalls {
 
@@ -18,7 +20,11 @@ enum class ArgRole {
   kRenameFlags,  // RENAME_*
   kArgv,         // char *const argv[]
   kEnvp,         // char *const envp[]
-  kFd,           // a plain fd (execveat with AT_EMPTY_PATH)
+  kFd,           // a plain fd (execveat with AT_EMPTY_PATH; the socket of socket calls)
+  kSockaddr,     // struct sockaddr *, its length in the next argument
+  kSockaddrLength,
+  kMsghdr,       // struct msghdr *
+  kMmsghdr,      // struct mmsghdr[], their number in the next argument
   kOther,
 };
 
@@ -35,6 +41,10 @@ enum class Family {
   kChmod,     // chmod, fchmodat, fchmodat2
   kChown,     // chown, lchown, fchownat
   kUtimes,    // utime, utimes, futimesat, utimensat
+  kConnect,   // connect
+  kBind,      // bind
+  kListen,    // listen
+  kSend,      // sendto, sendmsg, sendmmsg
 };
 
 struct MediatedSyscall {
@@ -44,7 +54,22 @@ struct MediatedSyscall {
   ArgRole args[6];
 };
 
+// Every system call the supervisor can decide on.
 std::span<const MediatedSyscall> MediatedSyscalls();
 const MediatedSyscall* FindMediated(int nr);
+
+// The system calls to notify. `shared_network`: the agent shares aarm-run's network namespace
+// (profile mode "host", or no namespaces at all); then bind, listen and the sends are notified
+// too. In a network namespace of the sandbox's own only connect is: that namespace has no route
+// out, so what a bind or a send reaches stays inside it.
+std::vector<int> NotifiedSyscalls(bool shared_network);
+
+// For a notified call that needs a notification only when one argument is non-zero, that
+// argument's index; -1 for the others. sendto(2) with a null address sends on a connected
+// socket, which was decided when it connected: the filter lets it run at kernel speed.
+int NotifiedOnlyWhenArgumentSet(int nr);
+
+// connect, bind, listen and the sends.
+bool IsSocketFamily(Family family);
 
 }  // namespace aarm::syscalls
