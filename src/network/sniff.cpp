@@ -168,11 +168,11 @@ Sniffed SniffFirstBytes(std::string_view bytes, bool final) {
     return SniffTls(bytes, final);
   }
   if (CouldBeRequestLine(bytes)) {
-    const bool line_complete = bytes.find("\r\n") != std::string_view::npos;
-    // A partial first line that never completes is some other line-based protocol.
-    if (!line_complete && final) return {Sniffed::Kind::kOther, std::nullopt, {}};
-    if (!line_complete) return {Sniffed::Kind::kNeedMore, std::nullopt, {}};
-    return SniffHttp(bytes, final);
+    if (bytes.find("\r\n") != std::string_view::npos) return SniffHttp(bytes, final);
+    // Held back, the rest of the line (and the Host after it) would pass unread.
+    if (final) return Malformed("an HTTP request line that did not complete");
+    if (bytes.size() > kMaxLineBytes) return Malformed("an HTTP request line over the size limit");
+    return {Sniffed::Kind::kNeedMore, std::nullopt, {}};
   }
   return {Sniffed::Kind::kOther, std::nullopt, {}};
 }

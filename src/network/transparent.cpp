@@ -15,12 +15,13 @@ void ServeTransparent(const Context& context, UniqueFd agent, bool ipv6, uint16_
   }
   PrepareStream(agent.Get());
   std::string first;
-  const Sniffed sniffed =
+  const auto read =
       ReadFirstBytes(context, agent.Get(), -1, first, Clock::now() + context.first_bytes_wait);
-  if (context.gate.Failed()) {
+  if (!read || context.gate.Failed()) {
     CloseWithReset(std::move(agent));
     return;
   }
+  const Sniffed& sniffed = *read;
 
   Destination destination{{}, original->address, original->port, original->process};
   if (sniffed.kind == Sniffed::Kind::kMalformed) {

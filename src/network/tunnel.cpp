@@ -25,8 +25,8 @@ Result<UniqueFd> DialAdmitted(const Context& context, const Admission& admission
   return remote;
 }
 
-Sniffed ReadFirstBytes(const Context& context, int agent, int remote, std::string& bytes,
-                       Clock::time_point deadline) {
+std::optional<Sniffed> ReadFirstBytes(const Context& context, int agent, int remote,
+                                      std::string& bytes, Clock::time_point deadline) {
   std::array<char, 16 * 1024> chunk;
   for (;;) {
     Sniffed sniffed = SniffFirstBytes(bytes, false);
@@ -38,7 +38,8 @@ Sniffed ReadFirstBytes(const Context& context, int agent, int remote, std::strin
     if (left.count() <= 0) return SniffFirstBytes(bytes, true);
     const int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || fds[2].revents || fds[1].revents) return SniffFirstBytes(bytes, true);
+    if (n > 0 && fds[2].revents) return std::nullopt;
+    if (n <= 0 || fds[1].revents) return SniffFirstBytes(bytes, true);
     const size_t room = std::min(chunk.size(), kMaxSniffBytes - bytes.size());
     const ssize_t got = ::recv(agent, chunk.data(), room, 0);
     if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
@@ -59,8 +60,13 @@ bool NamesAdmittedHost(const std::string& named, const policy::Action& admitted)
 
 void RunTunnel(const Context& context, const Admission& admission, UniqueFd agent, UniqueFd remote,
                std::string initial) {
-  const Sniffed sniffed = ReadFirstBytes(context, agent.Get(), remote.Get(), initial,
-                                         Clock::now() + context.first_bytes_wait);
+  const auto read = ReadFirstBytes(context, agent.Get(), remote.Get(), initial,
+                                   Clock::now() + context.first_bytes_wait);
+  if (!read) {
+    context.gate.Closed(admission, {});
+    return;
+  }
+  const Sniffed& sniffed = *read;
   std::optional<std::string> reason;
   if (sniffed.kind == Sniffed::Kind::kMalformed) {
     reason = fmt::format("the first bytes in a tunnel to '{}' are {}", Described(admission.action),

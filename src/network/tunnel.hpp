@@ -29,9 +29,9 @@ Result<UniqueFd> DialAdmitted(const Context& context, const Admission& admission
 
 // Reads the agent's first bytes into `bytes` (which may hold some already) until they are
 // complete enough to sniff, `remote` (when valid) has something to say first, the wait ends,
-// or the agent stops sending.
-Sniffed ReadFirstBytes(const Context& context, int agent, int remote, std::string& bytes,
-                       Clock::time_point deadline);
+// or the agent stops sending; nullopt when the service stopped meanwhile.
+std::optional<Sniffed> ReadFirstBytes(const Context& context, int agent, int remote,
+                                      std::string& bytes, Clock::time_point deadline);
 
 // Whether a host named in the first bytes is the one the admission is for.
 bool NamesAdmittedHost(const std::string& named, const policy::Action& admitted);
