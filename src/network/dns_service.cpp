@@ -16,13 +16,14 @@ constexpr uint16_t kDnsPortNumber = 53;
 }  // namespace
 
 DnsService::DnsService(const policy::Engine& engine, const Gate& gate, const HostLookup& lookup,
-                       AddressNames& names, int socket_fd, int stop_fd)
+                       AddressNames& names, int socket_fd, int stop_fd, bool ipv6)
     : engine_(engine),
       gate_(gate),
       lookup_(lookup),
       names_(names),
       socket_fd_(socket_fd),
-      stop_fd_(stop_fd) {}
+      stop_fd_(stop_fd),
+      ipv6_(ipv6) {}
 
 void DnsService::Receive(const Spawner& spawn) {
   std::array<uint8_t, 4096> buffer;
@@ -68,7 +69,8 @@ void DnsService::Answer(const DnsQuery& query, const DnsPeer& peer) {
     Send(BuildDnsAnswer(query, gate_.Failed() ? kDnsServFail : kDnsNxDomain, {}, 0), peer);
     return;
   }
-  if (query.type != kDnsTypeA && query.type != kDnsTypeAaaa) {
+  if ((query.type != kDnsTypeA && query.type != kDnsTypeAaaa) ||
+      (query.type == kDnsTypeAaaa && !ipv6_)) {
     Send(BuildDnsAnswer(query, kDnsNoError, {}, 0), peer);
     return;
   }

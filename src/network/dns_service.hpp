@@ -37,8 +37,10 @@ class DnsService {
   // when it cannot (the query is then answered SERVFAIL).
   using Spawner = std::function<bool(std::function<void()>)>;
 
+  // `ipv6`: the sandbox has an IPv6 loopback to carry connections to IPv6 addresses; without
+  // it AAAA questions get no records, so that programs use IPv4 rather than fail.
   DnsService(const policy::Engine& engine, const Gate& gate, const HostLookup& lookup,
-             AddressNames& names, int socket_fd, int stop_fd);
+             AddressNames& names, int socket_fd, int stop_fd, bool ipv6);
 
   // Reads every datagram waiting on the socket.
   void Receive(const Spawner& spawn);
@@ -59,6 +61,7 @@ class DnsService {
   AddressNames& names_;
   int socket_fd_;
   int stop_fd_;
+  bool ipv6_;
   std::mutex mutex_;
   std::unordered_set<std::string> refused_;  // names recorded as refused this session
 };
