@@ -142,6 +142,11 @@ std::string ActionObject(const nlohmann::json& action) {
 
 std::string OutcomeText(const nlohmann::json& outcome) {
   const auto& ok = Member(outcome, "ok");
+  // The record a connection leaves when it closes: what it carried.
+  if (const auto& closed = Member(outcome, "closed"); closed.is_boolean() && closed.get<bool>()) {
+    return fmt::format("closed, {} bytes up, {} down", Text(Member(outcome, "bytes_up")),
+                       Text(Member(outcome, "bytes_down")));
+  }
   if (ok.is_boolean() && ok.get<bool>()) return "ok";
   const auto& err = Member(outcome, "errno");
   if (err.is_number_integer()) {

@@ -15,6 +15,7 @@
 
 #include "aarm/base/paths.hpp"
 #include "aarm/identity/identity.hpp"
+#include "aarm/network/network_service.hpp"
 #include "aarm/policy/profile.hpp"
 #include "aarm/receipts/canonical.hpp"
 #include "aarm/receipts/session_log.hpp"
@@ -91,15 +92,17 @@ std::vector<std::string> CurrentEnvironment() {
 Result<sandbox::SandboxReport> SuperviseUntilExit(sandbox::Sandbox& sandbox, SignalRelay& relay,
                                               supervisor::Supervisor& mediation,
                                               supervisor::ExecGuard& exec_guard,
+                                              network::NetworkService* network,
                                               const policy::Engine& engine,
                                               supervisor::ActionObserver& observer, bool audit) {
-  pollfd fds[5] = {{sandbox.StatusFd(), POLLIN, 0},
+  pollfd fds[6] = {{sandbox.StatusFd(), POLLIN, 0},
                    {relay.Fd(), POLLIN, 0},
                    {mediation.FailureFd(), POLLIN, 0},
                    {exec_guard.ReportFd(), POLLIN, 0},
-                   {mediation.InlineFd(), POLLIN, 0}};
+                   {mediation.InlineFd(), POLLIN, 0},
+                   {network ? network->FailureFd() : -1, POLLIN, 0}};
   for (;;) {
-    if (poll(fds, 5, -1) < 0) {
+    if (poll(fds, 6, -1) < 0) {
       if (errno == EINTR) continue;
       return FailErrno("poll");
     }
@@ -124,6 +127,10 @@ Result<sandbox::SandboxReport> SuperviseUntilExit(sandbox::Sandbox& sandbox, Sig
     }
     if (fds[2].revents & POLLIN) {
       Error failure = mediation.Failure().value_or(Error{"mediation failed"});
+      return Fail("the session was stopped: " + failure.Describe());
+    }
+    if (fds[5].revents & POLLIN) {
+      Error failure = network->Failure().value_or(Error{"the network service failed"});
       return Fail("the session was stopped: " + failure.Describe());
     }
     if (fds[1].revents & POLLIN) {
@@ -212,6 +219,12 @@ Outcome Execute(const RunOptions& options) {
   auto engine = policy::Engine::Compile(*profile, agent_variables);
   if (!engine) return Failed(engine.error());
   for (const auto& warning : sandbox->Warnings()) warnings.push_back(warning);
+  bool proxied = profile->network.mode == policy::NetworkMode::kProxy;
+  if (proxied && !sandbox->UsesNamespaces()) {
+    proxied = false;
+    warnings.push_back("without a network namespace the proxy cannot be the only way out: "
+                       "connections are decided by address, as in [network] mode = \"host\"");
+  }
   for (const auto& warning : warnings) spdlog::warn("{}", warning);
 
   receipts::ProfileRecord profile_record{profile->name,
@@ -246,13 +259,20 @@ Outcome Execute(const RunOptions& options) {
       {options.audit, kMediationWorkers, sandbox->UsesNamespaces() ? sandbox->AgentPid() : 0,
        &hidden});
   if (!mediation) return Failed(mediation.error());
+  std::unique_ptr<network::NetworkService> network;
+  if (proxied) {
+    auto started = network::NetworkService::Start(ServiceSocketsFrom(sandbox->TakeListeners()),
+                                                  *engine, observer, {.audit = options.audit});
+    if (!started) return Failed(started.error());
+    network = std::move(*started);
+  }
 
   SessionStatus status{who.session, receipts_path};
   sandbox::AgentExit exit;
   std::optional<Outcome> launch_failure;
   if (auto started = sandbox->Start(); !started) return Failed(started.error());
-  auto ended = SuperviseUntilExit(*sandbox, *relay, **mediation, *exec_guard, *engine, observer,
-                                  options.audit);
+  auto ended = SuperviseUntilExit(*sandbox, *relay, **mediation, *exec_guard, network.get(),
+                                  *engine, observer, options.audit);
   if (!ended) return Failed(ended.error());
   if (ended->launch_error) {
     launch_failure = FailedLaunch(*ended->launch_error);
@@ -261,6 +281,8 @@ Outcome Execute(const RunOptions& options) {
     exit = *ended->exit;
   }
   (*mediation)->Stop();
+  // Connections still open leave their closing records before session.end.
+  if (network) network->Stop();
 
   receipts::ExitStatus recorded_exit;
   if (exit.signaled) {

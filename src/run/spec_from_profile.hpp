@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "aarm/base/error.hpp"
+#include "aarm/base/unique_fd.hpp"
+#include "aarm/network/network_service.hpp"
 #include "aarm/policy/profile.hpp"
 #include "aarm/sandbox/spec.hpp"
 
@@ -20,5 +22,9 @@ struct SpecInputs {
 Result<sandbox::Spec> SpecFromProfile(const policy::Profile& profile,
                                       const policy::PathVariables& variables,
                                       const SpecInputs& inputs);
+
+// The sockets Sandbox::TakeListeners() returns for a Spec made here in proxy mode, by role;
+// all invalid for any other.
+network::ServiceSockets ServiceSocketsFrom(std::vector<UniqueFd> listeners);
 
 }  // namespace aarm::run

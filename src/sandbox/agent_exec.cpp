@@ -25,8 +25,7 @@ namespace {
 
 // Closes every descriptor but 0-2, the ones the user passed (made inheritable across exec),
 // and the two set-up pipes (close-on-exec).
-bool CloseInheritedFds(const std::vector<int>& kept, int report_fd, int go_fd,
-                       int listener_socket) {
+bool CloseInheritedFds(const std::vector<int>& kept, int report_fd, int go_fd) {
   std::array<int, kMaxPassedFds + 3> keep;
   size_t count = 0;
   for (int fd : kept) {
@@ -35,7 +34,6 @@ bool CloseInheritedFds(const std::vector<int>& kept, int report_fd, int go_fd,
   }
   keep[count++] = report_fd;
   keep[count++] = go_fd;
-  if (listener_socket >= 0) keep[count++] = listener_socket;
   std::sort(keep.begin(), keep.begin() + count);
   unsigned first = 3;
   for (size_t i = 0; i < count; ++i) {
@@ -60,7 +58,7 @@ void ExecAgent(const ChildPlan& plan, int report_fd, int go_fd) {
   // A session of its own: no controlling terminal, so no TIOCSTI into the user's terminal and
   // no signals to aarm-run's process group.
   if (setsid() < 0) ReportAndExit(report_fd, SetupStep::kNewSession, errno);
-  if (!CloseInheritedFds(plan.kept_fds, report_fd, go_fd, plan.listener_socket)) {
+  if (!CloseInheritedFds(plan.kept_fds, report_fd, go_fd)) {
     ReportAndExit(report_fd, SetupStep::kCloseFds, errno);
   }
   if (chdir(plan.cwd.c_str()) != 0) ReportAndExit(report_fd, SetupStep::kChangeDirectory, errno);
@@ -76,22 +74,24 @@ void ExecAgent(const ChildPlan& plan, int report_fd, int go_fd) {
   // SECURITY: the filter goes last; every step above needs syscalls it denies.
   int listener = -1;
   if (auto failure = InstallSeccompProgram(plan.seccomp, plan.seccomp_flags,
-                                           plan.listener_socket >= 0 ? &listener : nullptr);
+                                           plan.mediated ? &listener : nullptr);
       failure.failed()) {
     ReportAndExit(report_fd, failure.step, failure.err);
   }
-  if (plan.listener_socket >= 0) {
-    if (!SendFd(plan.listener_socket, listener)) ReportAndExit(report_fd, SetupStep::kSeccomp, errno);
-    close(listener);
-    close(plan.listener_socket);
+  // The supervisor takes the listener with pidfd_getfd: sending it would take sendmsg(2), which
+  // the filter may now notify to a supervisor that does not hold the listener yet. Nothing runs
+  // until the supervisor has it and has recorded the session's start.
+  if (!SendMessage(report_fd, SetupMessage{MessageKind::kAgentReady, SetupStep::kNone, 0,
+                                           listener})) {
+    _exit(127);
   }
-  // Nothing runs until the supervisor has recorded the session's start.
-  if (!SendMessage(report_fd, SetupMessage{MessageKind::kAgentReady})) _exit(127);
   char go = 0;
   while (read(go_fd, &go, 1) < 0 && errno == EINTR) {
   }
   if (go != 1) _exit(127);  // the supervisor gave up: never run unrecorded
   close(go_fd);
+  // SECURITY: a process holding the listener could answer its own notifications.
+  if (listener >= 0) close(listener);
   // execvp searches the PATH of the current environment, which is now the agent's.
   environ = const_cast<char**>(plan.envp.data());
   execvp(plan.argv[0], plan.argv.data());

@@ -40,9 +40,10 @@ struct ChildPlan {
   std::string hostname;
   std::vector<int> kept_fds;  // sorted, beyond 0-2
   bool holds_setpcap = true;
-  // With mediation: the filter flags, and the socket the listener fd is sent up on.
+  // With mediation: the filter flags; the agent then reports its listener's descriptor number
+  // for the supervisor to take.
   unsigned seccomp_flags = 0;
-  int listener_socket = -1;
+  bool mediated = false;
 };
 
 // The sandbox init (PID 1 of the new namespaces, or a subreaper without them): builds the view,

@@ -215,6 +215,7 @@ Result<ChildPlan> PrepareChildPlan(const Spec& spec, bool namespaces) {
                   "run aarm-run on Linux 5.19 or newer");
     }
     plan.seccomp_flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    plan.mediated = true;
   }
   return plan;
 }
@@ -235,22 +236,11 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
     }
     UniqueFd supervisor_end(sockets[0]);
     UniqueFd init_end(sockets[1]);
-    UniqueFd listener_supervisor_end;
-    UniqueFd listener_agent_end;
-    if (!spec.notified_syscalls.empty()) {
-      if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0) {
-        return tl::unexpected(SandboxError("socketpair", errno));
-      }
-      listener_supervisor_end.Reset(sockets[0]);
-      listener_agent_end.Reset(sockets[1]);
-      plan->listener_socket = listener_agent_end.Get();
-    }
     int pidfd = -1;
     uint64_t flags = kNamespaceFlags & ~(spec.network.isolate ? 0 : uint64_t{CLONE_NEWNET});
     pid_t pid = CloneWithPidfd(namespaces ? flags : 0, &pidfd);
     if (pid == 0) {
       supervisor_end.Reset();
-      listener_supervisor_end.Reset();
       RunSandboxInit(*plan, init_end.Get());
     }
     if (pid < 0) {
@@ -266,7 +256,6 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
       return tl::unexpected(SandboxError("cannot start the sandbox (clone3)", err));
     }
     init_end.Reset();
-    listener_agent_end.Reset();
     UniqueFd init_pidfd(pidfd);
 
     if (namespaces) {
@@ -315,17 +304,21 @@ tl::expected<Sandbox, LaunchError> Sandbox::Prepare(const Spec& spec) {
       return tl::unexpected(SandboxError("the sandbox init sent an unexpected message"));
     }
 
-    if (listener_supervisor_end) {
-      sandbox.notify_fd_.Reset(ReceiveFd(listener_supervisor_end.Get()));
-      if (!sandbox.notify_fd_) {
-        KillAndWait(pid, init_pidfd.Get());
-        return tl::unexpected(SandboxError("the agent did not hand over its seccomp listener"));
-      }
-    }
     sandbox.agent_pid_ = OnlyChildOf(pid);
     if (sandbox.agent_pid_ <= 0) {
       KillAndWait(pid, init_pidfd.Get());
       return tl::unexpected(SandboxError("cannot find the agent process below the sandbox init"));
+    }
+    if (plan->mediated) {
+      // The agent waits for the go byte, so its pid is still this process's.
+      UniqueFd agent(linux_api::PidfdOpen(sandbox.agent_pid_, 0));
+      if (agent) sandbox.notify_fd_.Reset(linux_api::PidfdGetfd(agent.Get(), message.value, 0));
+      if (!sandbox.notify_fd_) {
+        int err = errno;
+        KillAndWait(pid, init_pidfd.Get());
+        return tl::unexpected(SandboxError("cannot take the agent's seccomp listener "
+                                           "(pidfd_getfd)", err));
+      }
     }
     sandbox.status_socket_ = std::move(supervisor_end);
     sandbox.init_pidfd_ = std::move(init_pidfd);

@@ -27,6 +27,18 @@ namespace {
   _exit(1);
 }
 
+// Sets `address`/32 on the interface named `name`.
+bool SetAddress(int fd, const char* name, in_addr_t address) {
+  ifreq request{};
+  strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+  auto* in = reinterpret_cast<sockaddr_in*>(&request.ifr_addr);
+  in->sin_family = AF_INET;
+  in->sin_addr.s_addr = address;
+  if (ioctl(fd, SIOCSIFADDR, &request) != 0) return false;
+  in->sin_addr.s_addr = htonl(0xffffffffu);
+  return ioctl(fd, SIOCSIFNETMASK, &request) == 0;
+}
+
 bool BringUpLoopback() {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -35,6 +47,10 @@ bool BringUpLoopback() {
   bool ok = ioctl(fd, SIOCGIFFLAGS, &request) == 0;
   request.ifr_flags |= IFF_UP | IFF_RUNNING;
   ok = ok && ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  // getaddrinfo(AI_ADDRCONFIG) returns no IPv4 address while 127.0.0.1 is the only one the
+  // system has, and many programs ask that way: a second loopback address, 127.0.0.2, makes
+  // IPv4 count as configured. It is loopback like the first: nothing leaves through it.
+  ok = ok && SetAddress(fd, "lo:1", htonl(0x7f000002u));
   int err = errno;
   close(fd);
   errno = err;
@@ -183,7 +199,6 @@ void RunSandboxInit(const ChildPlan& plan, int status_socket) {
   }
   close(report[1]);
   close(go[0]);
-  if (plan.listener_socket >= 0) close(plan.listener_socket);
   auto agent_failed = [&](const SetupMessage& failure) {
     waitpid(agent, nullptr, 0);
     ReportAndExit(status_socket, failure.step, failure.err);
@@ -192,7 +207,7 @@ void RunSandboxInit(const ChildPlan& plan, int status_socket) {
     agent_failed(SetupMessage{MessageKind::kStepFailed, SetupStep::kForkAgent, ECHILD, 0});
   }
   if (message.kind != MessageKind::kAgentReady) agent_failed(message);
-  SendMessage(status_socket, SetupMessage{MessageKind::kAgentReady});
+  SendMessage(status_socket, message);  // with the number of the agent's seccomp listener
   if (!ReceiveMessage(status_socket, &message) || message.kind != MessageKind::kExecAgent) {
     _exit(1);  // the supervisor did not record the session: the agent dies with us unrun
   }

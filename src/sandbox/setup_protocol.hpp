@@ -43,7 +43,8 @@ enum class MessageKind : int32_t {
   kStepFailed,         // init -> supervisor: step, err
   kListener,           // init -> supervisor: value = index in Spec::network.listeners; the
                        // socket follows in the next packet (SendFd)
-  kAgentReady,         // agent -> init -> supervisor: confined, waiting to exec
+  kAgentReady,         // agent -> init -> supervisor: confined, waiting to exec; value = the
+                       // descriptor of its seccomp listener (-1 without), for pidfd_getfd
   kExecAgent,          // supervisor -> init -> agent: exec now (the session is recorded)
   kAgentStarted,       // init -> supervisor: execve succeeded
   kAgentExited,        // init -> supervisor: value = wait status

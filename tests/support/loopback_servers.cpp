@@ -111,7 +111,7 @@ LoopbackTlsServer::LoopbackTlsServer(const std::string& directory, const std::st
   certificate_ = directory + "/tls-cert.pem";
   std::string key = directory + "/tls-key.pem";
   ProcessOptions request;
-  request.argv = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+  request.argv = {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                   "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=" + name,
                   "-addext", "subjectAltName=DNS:" + name, "-keyout", key, "-out", certificate_};
   request.env = {"PATH=/usr/bin:/bin"};
@@ -120,7 +120,7 @@ LoopbackTlsServer::LoopbackTlsServer(const std::string& directory, const std::st
   for (int attempt = 0; attempt < 5 && !server_; ++attempt) {
     port_ = FreeLoopbackPort();
     ProcessOptions serve;
-    serve.argv = {"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port_),
+    serve.argv = {"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port_),
                   "-cert", certificate_, "-key", key, "-www", "-quiet"};
     serve.env = {"PATH=/usr/bin:/bin"};
     auto server = std::make_unique<Process>(serve);

@@ -67,6 +67,9 @@ inline int Seccomp(unsigned op, unsigned flags, void* args) {
 inline int PidfdOpen(pid_t pid, unsigned flags) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, flags));
 }
+inline int PidfdGetfd(int pidfd, int target_fd, unsigned flags) {
+  return static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, target_fd, flags));
+}
 inline int PidfdSendSignal(int pidfd, int sig) {
   return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
