@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 
@@ -78,10 +79,22 @@ void DnsService::Answer(const DnsQuery& query, const DnsPeer& peer) {
   const LookupResult found =
       lookup_.Resolve(*name, family, Clock::now() + kLookupTimeout, stop_fd_);
   switch (found.status) {
-    case LookupResult::Status::kFound:
-      for (const std::string& address : found.addresses) names_.Remember(address, *name);
-      Send(BuildDnsAnswer(query, kDnsNoError, found.addresses, kDnsTtlSeconds), peer);
+    case LookupResult::Status::kFound: {
+      std::vector<std::string> answers;
+      for (const std::string& address : found.addresses) {
+        if (StaysInSandbox(address)) {
+          const std::string stand_in = names_.StandIn(*name, family == AF_INET6);
+          if (std::find(answers.begin(), answers.end(), stand_in) == answers.end()) {
+            answers.push_back(stand_in);
+          }
+          continue;
+        }
+        names_.Remember(address, *name);
+        answers.push_back(address);
+      }
+      Send(BuildDnsAnswer(query, kDnsNoError, answers, kDnsTtlSeconds), peer);
       return;
+    }
     case LookupResult::Status::kNoName:
       Send(BuildDnsAnswer(query, kDnsNxDomain, {}, 0), peer);
       return;

@@ -1,7 +1,22 @@
 #include "tables.hpp"
 
+#include <fmt/format.h>
+
+#include <string_view>
+
+#include "address.hpp"
+
 namespace aarm::network::detail {
 namespace {
+
+// 198.18.0.0/15 and fd61:6172:6d00::/48 ("aarm"), of which the first 2^17 addresses.
+constexpr uint32_t kStandInCount = 1u << 17;
+constexpr std::string_view kStandInV6Prefix = "fd61:6172:6d00::";
+
+bool IsStandIn(const std::string& address, bool v6) {
+  return v6 ? address.starts_with(kStandInV6Prefix)
+            : address.starts_with("198.18.") || address.starts_with("198.19.");
+}
 
 // Inserts or refreshes `key` as the newest entry, evicting the oldest beyond `limit`.
 template <typename Key, typename Entry>
@@ -46,14 +61,49 @@ std::optional<RedirectedConnection> RedirectTable::Take(bool ipv6, uint16_t peer
 
 void AddressNames::Remember(const std::string& address, const std::string& name) {
   std::lock_guard lock(mutex_);
-  Upsert(entries_, order_, next_sequence_, address, Entry{name, 0}, kMaxEntries);
+  RememberLocked(address, name);
 }
 
 std::optional<std::string> AddressNames::NameFor(const std::string& address) const {
   std::lock_guard lock(mutex_);
+  return NameForLocked(address);
+}
+
+void AddressNames::RememberLocked(const std::string& address, const std::string& name) {
+  Upsert(entries_, order_, next_sequence_, address, Entry{name, 0}, kMaxEntries);
+}
+
+std::optional<std::string> AddressNames::NameForLocked(const std::string& address) const {
   auto found = entries_.find(address);
   if (found == entries_.end()) return std::nullopt;
   return found->second.name;
+}
+
+std::string AddressNames::StandIn(const std::string& name, bool v6) {
+  std::lock_guard lock(mutex_);
+  // The name's stand-in is still remembered: answer it again, so connections the agent holds
+  // to it keep their name.
+  for (const auto& [address, entry] : entries_) {
+    if (entry.name == name && IsStandIn(address, v6)) {
+      RememberLocked(address, name);
+      return address;
+    }
+  }
+  // Handed out in turn over 2^17 addresses, far more than are remembered: by the time one is
+  // handed out again its earlier name has long been forgotten.
+  const uint32_t index = 1 + next_stand_in_++ % (kStandInCount - 2);
+  const std::string text = v6 ? fmt::format("{}{:x}:{:x}", kStandInV6Prefix, index >> 16, index & 0xFFFF)
+                              : fmt::format("198.{}.{}.{}", 18 + (index >> 16),
+                                            (index >> 8) & 0xFF, index & 0xFF);
+  // Remembered in the canonical form the supervisor reports a destination in.
+  std::string address = CanonicalAddress(text).value_or(text);
+  RememberLocked(address, name);
+  return address;
+}
+
+bool StaysInSandbox(const std::string& address) {
+  return address.starts_with("127.") || address == "::1" || address.starts_with("0.") ||
+         address == "::";
 }
 
 }  // namespace aarm::network::detail

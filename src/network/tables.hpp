@@ -45,15 +45,30 @@ class AddressNames {
   void Remember(const std::string& address, const std::string& name);
   std::optional<std::string> NameFor(const std::string& address) const;
 
+  // An address that stands for `name` inside the sandbox, remembered like an answered one.
+  // A name whose address is the host's loopback (a pinned test or staging service) cannot be
+  // answered with it: inside the sandbox that address is the sandbox's own loopback, which no
+  // connect() leaves. The stand-in comes from a range no host uses (198.18.0.0/15, set aside
+  // for benchmarks; fd61:6172:6d00::/48 for IPv6), so a connect() to it is redirected to the
+  // transparent listener, which maps it back to the name.
+  std::string StandIn(const std::string& name, bool v6);
+
  private:
   struct Entry {
     std::string name;
     uint64_t sequence = 0;
   };
+  std::optional<std::string> NameForLocked(const std::string& address) const;
+  void RememberLocked(const std::string& address, const std::string& name);
+
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
   std::map<uint64_t, std::string> order_;
   uint64_t next_sequence_ = 0;
+  uint32_t next_stand_in_ = 0;
 };
+
+// Whether an address, used inside the sandbox, would stay there: loopback or unspecified.
+bool StaysInSandbox(const std::string& address);
 
 }  // namespace aarm::network::detail
