@@ -30,7 +30,7 @@ using SharedFd = std::shared_ptr<UniqueFd>;
 // What the agent sees when a rule denies it: a refused connection for an address, the file
 // permission error for a unix socket's path, and a permission error for a bind or a send.
 constexpr int kConnectDenied = ECONNREFUSED;
-constexpr int kPathDenied = EACCES;
+constexpr int kUnixDenied = EACCES;
 constexpr int kBindOrSendDenied = EACCES;
 // The sandbox's own network namespace has no route but its loopback.
 constexpr int kNoRoute = ENETUNREACH;
@@ -186,6 +186,9 @@ class SocketCall {
   // file, held O_PATH, or an invalid fd (answered).
   UniqueFd DecideUnixPath(const std::string& path, ActionKind kind);
   void ConnectUnix(const RawAddress& raw);
+  // An abstract unix socket: decided (protocol "unix", no path) when the socket is in the
+  // sandbox's network namespace; false when answered.
+  bool DecideAbstract(ActionKind kind);
   void BindUnixPath(const std::string& path);
 
   // Where one message goes, decided: sets `destination` (unset: the socket's peer), false when
@@ -315,7 +318,7 @@ UniqueFd SocketCall::DecideUnixPath(const std::string& path, ActionKind kind) {
   if (!resolved) return UniqueFd();
   policy::Action action = NetAction(kind, "unix");
   action.path = resolved->path;
-  if (!call_.Decide(std::move(action), kPathDenied)) return UniqueFd();
+  if (!call_.Decide(std::move(action), kUnixDenied)) return UniqueFd();
   UniqueFd object = resolved->magic_link
                         ? std::move(resolved->object)
                         : UniqueFd(openat(resolved->parent.Get(), resolved->name.c_str(),
@@ -338,16 +341,24 @@ UniqueFd SocketCall::DecideUnixPath(const std::string& path, ActionKind kind) {
   return object;
 }
 
+bool SocketCall::DecideAbstract(ActionKind kind) {
+  // Abstract names belong to a network namespace. Outside the sandbox's, those of the host's
+  // are out of the agent's reach (Landlock's scope answers EPERM when the kernel looks one up),
+  // and the supervisor, outside that scope, must not reach them in the agent's place.
+  if (!InSandboxNetwork()) {
+    call_.ReplyError(EPERM);
+    return false;
+  }
+  return call_.Decide(NetAction(kind, "unix"), kUnixDenied);
+}
+
 void SocketCall::ConnectUnix(const RawAddress& raw) {
   UnixAddress address = ParseUnix(raw);
   if (raw.Family() != AF_UNIX || address.kind == UnixAddress::Kind::kUnnamed) {
     return PerformConnect(raw);
   }
   if (address.kind == UnixAddress::Kind::kAbstract) {
-    // Abstract names belong to a network namespace. Outside the sandbox's, those of the host's
-    // are out of the agent's reach (Landlock's scope answers EPERM when the kernel connects),
-    // and the supervisor, outside that scope, must not connect in its place.
-    if (!InSandboxNetwork()) return call_.ReplyError(EPERM);
+    if (!DecideAbstract(ActionKind::kNetConnect)) return;
     return PerformConnect(raw);
   }
   UniqueFd object = DecideUnixPath(address.name, ActionKind::kNetConnect);
@@ -451,10 +462,7 @@ bool SocketCall::DecideDestination(const CopiedMessage& message,
       return true;
     }
     if (address.kind == UnixAddress::Kind::kAbstract) {
-      if (!InSandboxNetwork()) {
-        call_.ReplyError(EPERM);
-        return false;
-      }
+      if (!DecideAbstract(ActionKind::kNetSend)) return false;
       destination = raw;
       return true;
     }

@@ -1,0 +1,433 @@
+// The agent's own socket calls: connect, bind, listen and the sends, made directly (no proxy)
+// by a static probe. In mode none nothing leaves the sandbox's namespace and every attempt is
+// recorded; in mode host each is decided by address, on the address the supervisor read —
+// a thread rewriting it meanwhile, an IPv4-mapped or unspecified address, a blocking connect
+// that never completes change nothing; unix sockets are decided by the path they reach.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "support/receipts.hpp"
+#include "support/workspace.hpp"
+
+namespace aarm::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A socket of `type` bound to 127.0.0.1 on a port of its own, which `port` receives.
+int LoopbackSocket(int type, int* port) {
+  int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw std::runtime_error("cannot bind on 127.0.0.1");
+  }
+  *port = ntohs(address.sin_port);
+  return fd;
+}
+
+// Counts what reaches one socket of the host: TCP connections accepted (then closed), or
+// datagrams received. On 127.0.0.1 with a port of its own, or at a unix socket path.
+class CountingListener {
+ public:
+  static std::unique_ptr<CountingListener> Inet(int type) {
+    return std::unique_ptr<CountingListener>(new CountingListener(type, ""));
+  }
+  static std::unique_ptr<CountingListener> Unix(int type, const std::string& path) {
+    return std::unique_ptr<CountingListener>(new CountingListener(type, path));
+  }
+  CountingListener(const CountingListener&) = delete;
+  CountingListener& operator=(const CountingListener&) = delete;
+  ~CountingListener() {
+    stopping_ = true;
+    thread_.join();
+    close(fd_);
+  }
+
+  int Port() const { return port_; }
+  std::string PortText() const { return std::to_string(port_); }
+  int Count() const { return count_; }
+  // Waits until the count has not changed for a while (datagrams still in flight).
+  int SettledCount() const {
+    int last = -1;
+    while (last != count_) {
+      last = count_;
+      std::this_thread::sleep_for(200ms);
+    }
+    return last;
+  }
+
+ private:
+  CountingListener(int type, const std::string& path) : type_(type) {
+    if (path.empty()) {
+      fd_ = LoopbackSocket(type, &port_);
+    } else {
+      fd_ = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+      sockaddr_un address{};
+      address.sun_family = AF_UNIX;
+      memcpy(address.sun_path, path.data(), std::min(path.size(), sizeof address.sun_path - 1));
+      if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        throw std::runtime_error("cannot bind " + path);
+      }
+    }
+    if (type == SOCK_STREAM && listen(fd_, 512) != 0) throw std::runtime_error("listen");
+    thread_ = std::thread([this] { Serve(); });
+  }
+
+  void Serve() {
+    while (!stopping_) {
+      pollfd ready{fd_, POLLIN, 0};
+      if (poll(&ready, 1, 50) <= 0) continue;
+      if (type_ == SOCK_STREAM) {
+        int peer = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (peer < 0) continue;
+        close(peer);
+      } else {
+        char buffer[64];
+        if (recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT) < 0) continue;
+      }
+      ++count_;
+    }
+  }
+
+  int type_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> count_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+// A TCP listener on 127.0.0.1 whose queue is full and which never accepts: a connect to it
+// waits for an answer that never comes, as to a host that drops the packets.
+class StalledListener {
+ public:
+  StalledListener() {
+    fd_ = LoopbackSocket(SOCK_STREAM, &port_);
+    if (listen(fd_, 0) != 0) throw std::runtime_error("listen");
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port_));
+    for (int& filler : fillers_) {
+      filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      connect(filler, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  ~StalledListener() {
+    for (int filler : fillers_) close(filler);
+    close(fd_);
+  }
+  int Port() const { return port_; }
+  std::string PortText() const { return std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  int fillers_[3] = {-1, -1, -1};
+};
+
+std::vector<std::string> ProbeCommand(const std::vector<std::string>& args) {
+  std::vector<std::string> command = {ProbePath()};
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
+
+// The net.* records of `kind` for `address` (or, for unix sockets, `path`).
+std::vector<Json> NetRecords(const std::vector<Json>& records, const std::string& kind,
+                             const std::string& address, const std::string& path = "") {
+  std::vector<Json> found;
+  for (const auto& record : ActionRecords(records, kind)) {
+    const Json& action = record["action"];
+    if (action.value("address", "") == address && action.value("path", "") == path) {
+      found.push_back(record);
+    }
+  }
+  return found;
+}
+
+// Exactly one record of `kind` for `address`:`port` with `verdict`; returns it.
+Json OneNetRecord(const RecordedRun& run, const std::string& kind, const std::string& address,
+                  int port, const std::string& verdict) {
+  auto found = NetRecords(run.records, kind, address);
+  REQUIRE(found.size() == 1);
+  const Json& record = found.front();
+  CHECK(record["action"].value("port", 0) == port);
+  CHECK(record["decision"]["verdict"] == verdict);
+  return record;
+}
+
+// [network] mode = "host" and rules allowing `kinds` to 127.0.0.1 on `ports`.
+std::string HostModeToml(const ProfileSpec& spec, const std::vector<std::string>& kinds,
+                         const std::vector<int>& ports) {
+  std::string toml = ProfileToml(spec) + "\n[network]\nmode = \"host\"\n";
+  if (ports.empty()) return toml;
+  std::string on;
+  for (const auto& kind : kinds) on += (on.empty() ? "\"" : ", \"") + kind + "\"";
+  std::string port_list;
+  for (int port : ports) port_list += (port_list.empty() ? "" : ", ") + std::to_string(port);
+  return toml + "\n[[rule]]\nid = \"local-service\"\non = [" + on +
+         "]\nmatch = { host = \"127.0.0.1\", port = [" + port_list + "] }\ndecision = \"allow\"\n";
+}
+
+// "name=N" out of the probe's counts line.
+long Count(const std::string& line, const std::string& name) {
+  auto at = line.find(name + "=");
+  if (at == std::string::npos) return -1;
+  return std::stol(line.substr(at + name.size() + 1));
+}
+
+TEST_CASE("in mode none every connect out of the sandbox is unreachable and recorded",
+          "[escape][network]") {
+  Workspace ws;
+  struct Attempt {
+    std::vector<std::string> probe;
+    std::string recorded;  // the address in the record
+    int port;
+    std::string protocol;
+  };
+  const std::vector<Attempt> attempts = {
+      {{"connect-ip", "203.0.113.9", "443"}, "203.0.113.9", 443, "tcp"},
+      {{"connect-ip", "169.254.169.254", "80"}, "169.254.169.254", 80, "tcp"},
+      {{"connect-ip", "::ffff:203.0.113.9", "443"}, "203.0.113.9", 443, "tcp"},
+      {{"connect-ip", "2001:db8::1", "443"}, "2001:db8::1", 443, "tcp"},
+      {{"connect-ip-nonblock", "203.0.113.9", "22"}, "203.0.113.9", 22, "tcp"},
+      {{"udp-connect", "198.51.100.1", "53"}, "198.51.100.1", 53, "udp"},
+  };
+  for (const auto& attempt : attempts) {
+    INFO(attempt.probe[0] << " " << attempt.probe[1]);
+    auto run = RunRecorded(ws, ProbeCommand(attempt.probe), {.quiet = false});
+    CHECK(FirstLine(run.result.out) == "errno 101 ENETUNREACH");
+    Json record = OneNetRecord(run, "net.connect", attempt.recorded, attempt.port, "deny");
+    CHECK(record["decision"]["rule"] == "network.mode");
+    CHECK(record["action"]["protocol"] == attempt.protocol);
+    CHECK(record["outcome"]["errno"] == ENETUNREACH);
+    CHECK_THAT(record["action"]["process"].value("exe", ""), Catch::EndsWith("/probe"));
+    std::string where = attempt.recorded.find(':') != std::string::npos
+                            ? "[" + attempt.recorded + "]"
+                            : attempt.recorded;
+    CHECK_THAT(run.result.err,
+               Catch::Contains("aarm: denied net.connect " + where + ":" +
+                               std::to_string(attempt.port) + " (rule: network.mode)"));
+    CHECK(VerifyProblems(ws, run.receipts).empty());
+  }
+}
+
+TEST_CASE("in mode none the sandbox's own loopback is reached without a decision",
+          "[escape][network]") {
+  Workspace ws;
+  // The host's listener is not the sandbox's: nothing listens on that port in there.
+  auto host = CountingListener::Inet(SOCK_STREAM);
+  for (const std::string address : {"127.0.0.1", "::ffff:127.0.0.1", "0.0.0.0"}) {
+    INFO(address);
+    auto run = RunRecorded(ws, ProbeCommand({"connect-ip", address, host->PortText()}));
+    CHECK(FirstLine(run.result.out) == "errno 111 ECONNREFUSED");
+    CHECK(ActionRecords(run.records, "net.connect").empty());
+  }
+  CHECK(host->Count() == 0);
+}
+
+TEST_CASE("in mode host a connect is decided by the address it reaches, however written",
+          "[escape][network]") {
+  Workspace ws;
+  auto allowed = CountingListener::Inet(SOCK_STREAM);
+  auto denied = CountingListener::Inet(SOCK_STREAM);
+  ws.WriteProfile(HostModeToml({}, {"net.connect"}, {allowed->Port()}));
+
+  for (const std::string address : {"127.0.0.1", "::ffff:127.0.0.1"}) {
+    INFO(address);
+    auto run = RunRecorded(ws, ProbeCommand({"connect-ip", address, allowed->PortText()}));
+    CHECK(FirstLine(run.result.out) == "ok connected");
+    Json record = OneNetRecord(run, "net.connect", "127.0.0.1", allowed->Port(), "allow");
+    CHECK(record["decision"]["rule"] == "local-service");
+  }
+  // The unspecified address reaches the loopback: it is decided as the loopback address.
+  for (const std::string address : {"127.0.0.1", "::ffff:127.0.0.1", "0.0.0.0", "::ffff:0.0.0.0"}) {
+    INFO(address);
+    auto run = RunRecorded(ws, ProbeCommand({"connect-ip", address, denied->PortText()}),
+                           {.quiet = false});
+    CHECK(FirstLine(run.result.out) == "errno 111 ECONNREFUSED");
+    Json record = OneNetRecord(run, "net.connect", "127.0.0.1", denied->Port(), "deny");
+    CHECK(record["outcome"]["errno"] == ECONNREFUSED);
+    CHECK_THAT(run.result.err, Catch::Contains("aarm: denied net.connect 127.0.0.1:" +
+                                               denied->PortText()));
+  }
+  CHECK(allowed->SettledCount() == 2);
+  CHECK(denied->Count() == 0);
+}
+
+TEST_CASE("a thread rewriting the address during connect never reaches a denied port",
+          "[escape][network][race]") {
+  Workspace ws;
+  auto allowed = CountingListener::Inet(SOCK_STREAM);
+  auto denied = CountingListener::Inet(SOCK_STREAM);
+  ws.WriteProfile(HostModeToml({}, {"net.connect"}, {allowed->Port()}));
+  auto result = ws.Probe(
+      {"connect-race", "127.0.0.1", allowed->PortText(), denied->PortText(), "2000"});
+  std::string line = FirstLine(result.out);
+  INFO(line);
+  CHECK(Count(line, "went") > 0);
+  CHECK(Count(line, "failed") > 0);  // the rewrite did race the reads
+  CHECK(Count(line, "reached_denied") == 0);
+  CHECK(denied->Count() == 0);
+  CHECK(allowed->SettledCount() == Count(line, "went"));
+}
+
+TEST_CASE("a thread rewriting the address during sendto never sends to a denied port",
+          "[escape][network][race]") {
+  Workspace ws;
+  auto allowed = CountingListener::Inet(SOCK_DGRAM);
+  auto denied = CountingListener::Inet(SOCK_DGRAM);
+  ws.WriteProfile(HostModeToml({}, {"net.send"}, {allowed->Port()}));
+  auto result =
+      ws.Probe({"send-race", "127.0.0.1", allowed->PortText(), denied->PortText(), "2000"});
+  std::string line = FirstLine(result.out);
+  INFO(line);
+  CHECK(Count(line, "went") > 0);
+  CHECK(Count(line, "failed") > 0);
+  CHECK(allowed->SettledCount() > 0);
+  CHECK(denied->Count() == 0);
+}
+
+TEST_CASE("in mode host a datagram to a port no rule allows is refused, however sent",
+          "[escape][network]") {
+  Workspace ws;
+  auto allowed = CountingListener::Inet(SOCK_DGRAM);
+  auto denied = CountingListener::Inet(SOCK_DGRAM);
+  ws.WriteProfile(HostModeToml({}, {"net.send"}, {allowed->Port()}));
+  for (const std::string how : {"sendto", "sendmsg", "sendmmsg"}) {
+    INFO(how);
+    auto refused = RunRecorded(ws, ProbeCommand({"udp-send", how, "127.0.0.1",
+                                                 denied->PortText(), "hi"}));
+    CHECK(FirstLine(refused.result.out) == "errno 13 EACCES");
+    Json record = OneNetRecord(refused, "net.send", "127.0.0.1", denied->Port(), "deny");
+    CHECK(record["action"]["protocol"] == "udp");
+
+    auto sent = RunRecorded(ws, ProbeCommand({"udp-send", how, "127.0.0.1",
+                                              allowed->PortText(), "hi"}));
+    // sendmmsg's second message names no destination on an unconnected socket: one goes.
+    CHECK(FirstLine(sent.result.out) == (how == "sendmmsg" ? "ok sent=1 len=2" : "ok 2"));
+    OneNetRecord(sent, "net.send", "127.0.0.1", allowed->Port(), "allow");
+  }
+  CHECK(allowed->SettledCount() == 3);
+  CHECK(denied->Count() == 0);
+}
+
+TEST_CASE("in mode host bind and listen are decided", "[escape][network]") {
+  Workspace ws;
+  auto taken = CountingListener::Inet(SOCK_DGRAM);  // a port known to be free for TCP
+  std::string port = taken->PortText();
+  ws.WriteProfile(HostModeToml({}, {}, {}));
+  auto refused = RunRecorded(ws, ProbeCommand({"bind-ip", "127.0.0.1", port}));
+  CHECK(FirstLine(refused.result.out) == "errno 13 EACCES");
+  OneNetRecord(refused, "net.bind", "127.0.0.1", taken->Port(), "deny");
+
+  // listen(2) on an unbound socket binds it to every address.
+  auto unbound = RunRecorded(ws, ProbeCommand({"listen-unbound"}));
+  CHECK(FirstLine(unbound.result.out) == "errno 13 EACCES");
+  OneNetRecord(unbound, "net.bind", "0.0.0.0", 0, "deny");
+
+  ws.WriteProfile(HostModeToml({}, {"net.bind"}, {taken->Port()}));
+  auto bound = RunRecorded(ws, ProbeCommand({"bind-ip", "127.0.0.1", port}));
+  CHECK(FirstLine(bound.result.out) == "ok bound");
+  OneNetRecord(bound, "net.bind", "127.0.0.1", taken->Port(), "allow");
+}
+
+TEST_CASE("a connect waiting on a host that never answers holds no worker",
+          "[escape][network]") {
+  Workspace ws;
+  StalledListener stalled;
+  auto allowed = CountingListener::Inet(SOCK_STREAM);
+  ws.WriteProfile(HostModeToml({}, {"net.connect"}, {allowed->Port(), stalled.Port()}));
+  // More blocked connects than the supervisor has workers, then one that must go through.
+  std::string blocked = "'" + ProbePath() + "' connect-ip 127.0.0.1 " + stalled.PortText();
+  std::string script;
+  for (int i = 0; i < 8; ++i) script += blocked + " & ";
+  script += "sleep 1; '" + ProbePath() + "' connect-ip 127.0.0.1 " + allowed->PortText();
+  auto started = std::chrono::steady_clock::now();
+  auto result = ws.Run({"/bin/sh", "-c", script});
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(result.status == 0);
+  CHECK(FirstLine(result.out) == "ok connected");
+  // The blocked connects end with the session, not with the kernel's minutes of retries.
+  CHECK(took < 20s);
+  CHECK(allowed->SettledCount() == 1);
+}
+
+TEST_CASE("a unix socket of a host service is refused; the agent's own are reached",
+          "[escape][network]") {
+  Workspace ws;
+  std::string services = ws.Root() + "/services";
+  std::filesystem::create_directories(services);
+  ProfileSpec spec;
+  spec.read.push_back(services);
+  spec.write = {"{project}"};
+  ws.WriteProfile(ProfileToml(spec));
+  auto host_stream = CountingListener::Unix(SOCK_STREAM, services + "/daemon.sock");
+  auto host_datagram = CountingListener::Unix(SOCK_DGRAM, services + "/log.sock");
+  auto own_stream = CountingListener::Unix(SOCK_STREAM, ws.Project("own.sock"));
+  auto own_datagram = CountingListener::Unix(SOCK_DGRAM, ws.Project("own-log.sock"));
+  // A link in the project to the service's socket is the service's socket.
+  std::filesystem::create_symlink(services + "/daemon.sock", ws.Project("daemon.sock"));
+
+  for (const std::string& path : {services + "/daemon.sock", ws.Project("daemon.sock")}) {
+    INFO(path);
+    auto run = RunRecorded(ws, ProbeCommand({"connect-unix", path}), {.quiet = false});
+    CHECK(FirstLine(run.result.out) == "errno 13 EACCES");
+    auto records = NetRecords(run.records, "net.connect", "", services + "/daemon.sock");
+    REQUIRE(records.size() == 1);
+    CHECK(records[0]["action"]["protocol"] == "unix");
+    CHECK(records[0]["decision"]["verdict"] == "deny");
+    CHECK(records[0]["decision"]["rule"] == "network.unix-socket");
+    CHECK_THAT(run.result.err, Catch::Contains("aarm: denied net.connect " + services +
+                                               "/daemon.sock (rule: network.unix-socket)"));
+  }
+  auto datagram = RunRecorded(ws, ProbeCommand({"unix-dgram", services + "/log.sock", "hi"}));
+  CHECK(FirstLine(datagram.result.out) == "errno 13 EACCES");
+  CHECK(NetRecords(datagram.records, "net.send", "", services + "/log.sock").size() == 1);
+
+  auto own = RunRecorded(ws, ProbeCommand({"connect-unix", ws.Project("own.sock")}));
+  CHECK(FirstLine(own.result.out) == "ok connected");
+  auto allowed = NetRecords(own.records, "net.connect", "", ws.Project("own.sock"));
+  REQUIRE(allowed.size() == 1);
+  CHECK(allowed[0]["decision"]["verdict"] == "allow");
+  CHECK(ws.ProbeLine({"unix-dgram", ws.Project("own-log.sock"), "hi"}) == "ok 2");
+
+  CHECK(host_stream->Count() == 0);
+  CHECK(host_datagram->Count() == 0);
+  CHECK(own_stream->SettledCount() == 1);
+  CHECK(own_datagram->SettledCount() == 1);
+}
+
+TEST_CASE("the agent binds and reaches its own unix socket in {tmp}", "[escape][network]") {
+  for (const std::string mode : {"none", "host"}) {
+    INFO(mode);
+    Workspace ws;
+    ws.WriteProfile(ProfileToml({}) + "\n[network]\nmode = \"" + mode + "\"\n");
+    auto run = RunRecorded(ws, ProbeCommand({"unix-echo", "/tmp/echo.sock"}));
+    CHECK(FirstLine(run.result.out) == "ok echo");
+    auto connects = NetRecords(run.records, "net.connect", "", "/tmp/echo.sock");
+    REQUIRE(connects.size() == 1);
+    CHECK(connects[0]["decision"]["verdict"] == "allow");
+  }
+}
+
+}  // namespace
+}  // namespace aarm::testing
