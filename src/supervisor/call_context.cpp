@@ -15,6 +15,7 @@
 namespace aarm::supervisor {
 
 bool CallContext::OpenView() {
+  if (view_) return true;
   auto view = OpenAgentView(Pid());
   if (!view) {
     ReplyError(ESRCH);

@@ -73,7 +73,7 @@ class CallContext {
   int Nr() const { return request_.data.nr; }
   const CallSettings& Settings() const { return settings_; }
 
-  // Opens the agent's view; false (answered ESRCH) when the thread is gone.
+  // Opens the agent's view (once); false (answered ESRCH) when the thread is gone.
   bool OpenView();
   const AgentView& View() const { return *view_; }
 

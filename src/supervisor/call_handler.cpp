@@ -79,6 +79,11 @@ class Call : public CallContext {
 };
 
 HandledCall Call::Run(const syscalls::MediatedSyscall& entry) {
+  // Most socket calls need no view of the agent's files: they open it when they do.
+  if (syscalls::IsSocketFamily(entry.family)) {
+    MediateSocketCall(*this, entry.family);
+    return Take();
+  }
   if (!OpenView()) return Take();
   const int nr = Nr();
   switch (entry.family) {
@@ -206,8 +211,7 @@ HandledCall Call::Run(const syscalls::MediatedSyscall& entry) {
     case Family::kBind:
     case Family::kListen:
     case Family::kSend:
-      MediateSocketCall(*this, entry.family);
-      break;
+      break;  // mediated above
   }
   return Take();
 }

@@ -312,6 +312,7 @@ void SocketCall::RedirectToListener(const InetAddress& destination, int family) 
 }
 
 UniqueFd SocketCall::DecideUnixPath(const std::string& path, ActionKind kind) {
+  if (!call_.OpenView()) return UniqueFd();
   ResolveOptions options;
   options.follow_last = true;
   auto resolved = call_.ResolveOrReply(AT_FDCWD, path, options);
@@ -400,6 +401,7 @@ void SocketCall::BindUnixPath(const std::string& path) {
   // Without a mount namespace of the agent's own the kernel binds, inside the agent's Landlock
   // domain, which bounds where a socket file can be made (see "Calls the kernel continues").
   if (!call_.Settings().perform) return call_.ReplyContinue();
+  if (!call_.OpenView()) return;
   ResolveOptions options;
   options.follow_last = false;
   auto resolved = call_.ResolveOrReply(AT_FDCWD, path, options);

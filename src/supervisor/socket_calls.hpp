@@ -26,7 +26,7 @@ struct SocketSettings {
 // `options.agent_in_namespaces`.
 SocketSettings MakeSocketSettings(const SupervisorOptions& options);
 
-// Mediates a call of family kConnect, kBind, kListen or kSend; `call` has the agent's view open.
+// Mediates a call of family kConnect, kBind, kListen or kSend.
 void MediateSocketCall(CallContext& call, syscalls::Family family);
 
 }  // namespace aarm::supervisor
