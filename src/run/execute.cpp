@@ -184,9 +184,11 @@ Outcome Execute(const RunOptions& options) {
                     options.passed_fds};
   auto spec = SpecFromProfile(*profile, variables, inputs);
   if (!spec) return Failed(spec.error());
-  for (const auto& mediated : syscalls::MediatedSyscalls()) {
-    spec->notified_syscalls.push_back(mediated.nr);
-  }
+  // Sends and binds reach the host's network where the agent may share it: in mode host, and
+  // wherever the sandbox may fall back to running without namespaces.
+  bool may_share_network = profile->network.mode == policy::NetworkMode::kHost ||
+                           !profile->session.require_namespaces;
+  spec->notified_syscalls = syscalls::NotifiedSyscalls(may_share_network);
 
   auto relay = SignalRelay::Install();
   if (!relay) return Failed(relay.error());
@@ -254,18 +256,27 @@ Outcome Execute(const RunOptions& options) {
     spdlog::warn("{} files below hidden paths are not covered against hard links (limit {})",
                  hidden.skipped, kMaxHiddenObjects);
   }
-  auto mediation = supervisor::Supervisor::Start(
-      sandbox->TakeNotifyFd(), *engine, observer,
-      {options.audit, kMediationWorkers, sandbox->UsesNamespaces() ? sandbox->AgentPid() : 0,
-       &hidden});
-  if (!mediation) return Failed(mediation.error());
   std::unique_ptr<network::NetworkService> network;
+  bool network_ipv6 = false;
   if (proxied) {
-    auto started = network::NetworkService::Start(ServiceSocketsFrom(sandbox->TakeListeners()),
-                                                  *engine, observer, {.audit = options.audit});
+    network::ServiceSockets sockets = ServiceSocketsFrom(sandbox->TakeListeners());
+    network_ipv6 = static_cast<bool>(sockets.transparent_v6);
+    auto started =
+        network::NetworkService::Start(std::move(sockets), *engine, observer, {.audit = options.audit});
     if (!started) return Failed(started.error());
     network = std::move(*started);
   }
+  supervisor::SupervisorOptions mediation_options;
+  mediation_options.audit = options.audit;
+  mediation_options.workers = kMediationWorkers;
+  mediation_options.agent_in_namespaces = sandbox->UsesNamespaces() ? sandbox->AgentPid() : 0;
+  mediation_options.hidden = &hidden;
+  mediation_options.network_mode = profile->network.mode;
+  mediation_options.network = network.get();
+  mediation_options.network_ipv6 = network_ipv6;
+  auto mediation = supervisor::Supervisor::Start(sandbox->TakeNotifyFd(), *engine, observer,
+                                                 mediation_options);
+  if (!mediation) return Failed(mediation.error());
 
   SessionStatus status{who.session, receipts_path};
   sandbox::AgentExit exit;
