@@ -376,9 +376,12 @@ void SocketCall::Bind() {
   int fd = socket_.fd.Get();
   if (IsInet()) {
     if (InSandboxNetwork()) return call_.ReplyContinue();
-    // IPv4 sockets take AF_UNSPEC for the any-address.
+    // IPv4 sockets take AF_UNSPEC for the any-address, and for no other.
     auto address = ParseInet(*raw, socket_.domain == AF_INET);
     if (!address) return call_.ReplyFromLastCall(bind(fd, raw->Get(), raw->length));
+    if (raw->Family() == AF_UNSPEC && !address->Unspecified()) {
+      return call_.ReplyError(EAFNOSUPPORT);
+    }
     policy::Action action =
         InetAction(ActionKind::kNetBind, address->Canonical(), address->port, Protocol());
     if (!call_.Decide(std::move(action), kBindOrSendDenied)) return;

@@ -59,9 +59,11 @@ std::span<const MediatedSyscall> MediatedSyscalls();
 const MediatedSyscall* FindMediated(int nr);
 
 // The system calls to notify. `shared_network`: the agent shares aarm-run's network namespace
-// (profile mode "host", or no namespaces at all); then bind, listen and the sends are notified
-// too. In a network namespace of the sandbox's own only connect is: that namespace has no route
-// out, so what a bind or a send reaches stays inside it.
+// (profile mode "host", or no namespaces at all); then bind, listen, sendmsg and sendmmsg are
+// notified too. In a network namespace of the sandbox's own connect and sendto (with an
+// address) are: that namespace has no route out, so what a bind or a send reaches over IP
+// stays inside it — but a unix socket's path is no IP address, and sendto is how a datagram
+// goes to one most often.
 std::vector<int> NotifiedSyscalls(bool shared_network);
 
 // For a notified call that needs a notification only when one argument is non-zero, that
