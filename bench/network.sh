@@ -5,7 +5,12 @@
 # download direct. net_bench runs the service in-process on the loopback, deciding each
 # connection against a compiled profile, with an observer that keeps nothing: the receipt
 # log's cost is bench/receipts.sh's. Each connection is a small request and answer, one after
-# another. Repetitions are interleaved; the tables hold medians and their spread.
+# another. The download also reports the CPU time the whole process spent per GiB (origin,
+# service and client together) and the service's share of it: where the machine has fewer free
+# cores than the three busy threads, the wall-clock rate measures their contention more than
+# the relay, and a core of relay carries 1 GiB per its CPU time. (On the loopback the kernel
+# does part of the relay's receiving in the sending thread, so the service's share is a lower
+# bound.) Repetitions are interleaved; the tables hold medians and their spread.
 #
 # usage: bench/network.sh [BIN_DIR]   BIN_DIR holds bench/net_bench (default ./build/bin)
 # environment: BENCH_REPS (default 5), BENCH_CONNECTIONS (per path and run, default 2000),
@@ -46,9 +51,14 @@ sys.path.insert(0, sys.argv[2])
 from table import median_and_spread, print_table, thousands
 
 samples = defaultdict(list)
+cpu = defaultdict(list)
+service_cpu = defaultdict(list)
 for line in open(sys.argv[1]):
-    rep, test, path, ns = line.rstrip("\n").split("\t")
+    rep, test, path, ns, *cpu_ns = line.rstrip("\n").split("\t")
     samples[(test, path)].append(float(ns))
+    if cpu_ns:
+        cpu[path].append(float(cpu_ns[0]))
+        service_cpu[path].append(float(cpu_ns[1]))
 connections, download_mib = int(sys.argv[3]), int(sys.argv[4])
 labels = {
     "bare": "direct",
@@ -71,10 +81,21 @@ print()
 rates = {path: median_and_spread([download_mib / (ns / 1e9) for ns in values])
          for (test, path), values in samples.items() if test == "download"}
 bare_rate = rates["bare"][0]
+def per_gib(values):
+    return median_and_spread([ns / 1e6 / (download_mib / 1024) for ns in values])
+
+
+cpu_per_gib = {path: per_gib(values) for path, values in cpu.items()}
+bare_cpu = cpu_per_gib["bare"][0]
 rows = []
 for path in ["bare", "http-connect"]:
     rate, spread = rates[path]
+    cpu_ms, cpu_spread = cpu_per_gib[path]
+    service_ms, service_spread = per_gib(service_cpu[path])
     rows.append([f"{labels[path]}, {download_mib} MiB", f"{thousands(rate)} ±{spread:.0%}",
-                 f"{rate / bare_rate:.0%}"])
-print_table(["download", "MiB/s", "of direct"], rows)
+                 f"{rate / bare_rate:.0%}", f"{thousands(cpu_ms)} ±{cpu_spread:.0%}",
+                 f"{bare_cpu / cpu_ms:.0%}",
+                 "" if path == "bare" else f"{thousands(service_ms)} ±{service_spread:.0%}"])
+print_table(["download", "MiB/s", "of direct", "CPU ms/GiB, all", "direct's CPU / this",
+             "CPU ms/GiB, service"], rows)
 PY

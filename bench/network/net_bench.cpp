@@ -6,12 +6,19 @@
 //
 // usage: net_bench connections COUNT   per path: one line "PATH<TAB>NANOSECONDS" for COUNT
 //                                      sequential connections, each a small request and answer
-//        net_bench download BYTES      per path: one line "PATH<TAB>NANOSECONDS" for BYTES
-//                                      sent by the origin and read by the client
+//        net_bench download BYTES      per path: one line
+//                                      "PATH<TAB>NANOSECONDS<TAB>CPU_NS<TAB>SERVICE_CPU_NS" for
+//                                      BYTES sent by the origin and read by the client; CPU_NS
+//                                      the CPU time of the whole process meanwhile (origin,
+//                                      service and client: on a machine with fewer free cores
+//                                      than busy threads, the fairer comparison), SERVICE_CPU_NS
+//                                      that less the origin's and the client's threads
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -219,6 +226,20 @@ int64_t Nanoseconds(Clock::duration d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
 
+int64_t ThreadCpuNanoseconds() {
+  timespec t = {};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+}
+
+// CPU time of every thread of the process so far.
+int64_t CpuNanoseconds() {
+  rusage usage = {};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto ns = [](const timeval& t) { return int64_t{t.tv_sec} * 1'000'000'000 + t.tv_usec * 1000; };
+  return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
 void Connections(long count, const Proxies& proxies) {
   const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
   Origin origin([&answer](int fd) {
@@ -242,7 +263,9 @@ void Connections(long count, const Proxies& proxies) {
 }
 
 void Download(size_t bytes, const Proxies& proxies) {
-  Origin origin([bytes](int fd) {
+  std::atomic<int64_t> origin_cpu{0};
+  Origin origin([bytes, &origin_cpu](int fd) {
+    const int64_t start = ThreadCpuNanoseconds();
     ReadUntil(fd, "\r\n\r\n");
     static const std::vector<char> data(kChunk, 'd');
     for (size_t left = bytes; left > 0;) {
@@ -250,13 +273,24 @@ void Download(size_t bytes, const Proxies& proxies) {
       WriteAll(fd, data.data(), n);
       left -= n;
     }
+    origin_cpu = ThreadCpuNanoseconds() - start;
   });
   for (const std::string path : {"bare", "http-connect"}) {
     UniqueFd fd = Open(path, proxies, origin.Port());
+    origin_cpu = -1;
     const auto start = Clock::now();
+    const int64_t cpu_start = CpuNanoseconds();
+    const int64_t client_start = ThreadCpuNanoseconds();
     WriteAll(fd.Get(), Request(path, origin.Port()));
     ReadExactly(fd.Get(), bytes);
-    std::printf("%s\t%lld\n", path.c_str(), static_cast<long long>(Nanoseconds(Clock::now() - start)));
+    const int64_t elapsed = Nanoseconds(Clock::now() - start);
+    const int64_t client = ThreadCpuNanoseconds() - client_start;
+    // The origin's thread notes its time once it has written the last byte.
+    while (origin_cpu < 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const int64_t cpu = CpuNanoseconds() - cpu_start;
+    std::printf("%s\t%lld\t%lld\t%lld\n", path.c_str(), static_cast<long long>(elapsed),
+                static_cast<long long>(cpu),
+                static_cast<long long>(std::max<int64_t>(0, cpu - client - origin_cpu)));
   }
 }
 
