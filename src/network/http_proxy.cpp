@@ -150,8 +150,8 @@ void ServeHttpProxy(const Context& context, UniqueFd agent) {
       ReplyBadRequest(context, agent.Get(), "CONNECT needs host:port");
       return;
     }
-    const Admission admission =
-        context.gate.Admit({authority->host, {}, *authority->port, {}}, context.stop_fd);
+    const Admission admission = context.gate.Admit(
+        ProxyDestination(context, authority->host, *authority->port), context.stop_fd);
     if (ReplyRefused(context, agent.Get(), admission)) return;
     auto remote = DialAdmitted(context, admission);
     if (!remote) {
@@ -182,7 +182,7 @@ void ServeHttpProxy(const Context& context, UniqueFd agent) {
     return;
   }
   const Admission admission = context.gate.Admit(
-      {uri->authority.host, {}, *uri->authority.port, {}}, context.stop_fd);
+      ProxyDestination(context, uri->authority.host, *uri->authority.port), context.stop_fd);
   if (ReplyRefused(context, agent.Get(), admission)) return;
   auto remote = DialAdmitted(context, admission);
   if (!remote) {

@@ -77,7 +77,7 @@ void ServeSocksProxy(const Context& context, UniqueFd agent) {
     return;
   }
   const Admission admission =
-      context.gate.Admit({request.host, {}, request.port, {}}, context.stop_fd);
+      context.gate.Admit(ProxyDestination(context, request.host, request.port), context.stop_fd);
   if (admission.outcome != Admission::Outcome::kAllowed) {
     Send(context, agent.Get(), ReplyFor(admission.outcome));
     return;

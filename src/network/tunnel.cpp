@@ -18,6 +18,13 @@ std::string Described(const policy::Action& admitted) {
 
 }  // namespace
 
+Destination ProxyDestination(const Context& context, const std::string& host, uint16_t port) {
+  if (auto address = CanonicalAddress(host)) {
+    if (auto name = context.names.NameFor(*address)) return {std::move(*name), {}, port, {}};
+  }
+  return {host, {}, port, {}};
+}
+
 Result<UniqueFd> DialAdmitted(const Context& context, const Admission& admission) {
   auto remote = Dial(admission.action.address, admission.action.port,
                      Clock::now() + kDialTimeout, context.stop_fd);

@@ -23,6 +23,11 @@ struct Context {
   Clock::duration first_bytes_wait;
 };
 
+// Where a proxy client asked to go: `host` as it named it, unless it is an address the
+// sandbox's resolver answered for a name (a client that resolves names itself, a stand-in):
+// then that name, decided and dialled as on the transparent path.
+Destination ProxyDestination(const Context& context, const std::string& host, uint16_t port);
+
 // Dials the admitted address. On failure the admission's closing record is written (no bytes)
 // and the errno is returned.
 Result<UniqueFd> DialAdmitted(const Context& context, const Admission& admission);

@@ -104,3 +104,32 @@ TEST_CASE("SOCKS5: replies per RFC 1928", "[network]") {
   CHECK(decided[6].action.host == hostile);
   CHECK(decided[6].decision.rule == "network.name");
 }
+
+TEST_CASE("SOCKS5 and CONNECT: an address the resolver answered is decided by its name",
+          "[network]") {
+  LoopbackServer origin(HttpOrigin("by name"));
+  ServiceUnderTest s(StandardEngine());
+  DnsClient dns(s.dns_port);
+  const DnsAnswer answer = dns.Ask(DnsQueryPacket(1, "origin.test", 1));
+  REQUIRE(answer.addresses.size() == 1);
+  const std::string stand_in = answer.addresses[0];
+
+  // curl resolving the name itself (socks5://, not socks5h://) hands the proxy the address.
+  const auto result =
+      Curl("--socks5 127.0.0.1:" + std::to_string(s.socks_port) + " " +
+           "--resolve origin.test:" + std::to_string(origin.Port()) + ":" + stand_in +
+           " http://origin.test:" + std::to_string(origin.Port()) + "/");
+  CHECK(result.out == "by name\n200");
+  aarm::UniqueFd fd = ConnectTo(s.http_port);
+  SendAll(fd.Get(), "CONNECT " + stand_in + ":" + std::to_string(origin.Port()) + " HTTP/1.1\r\n\r\n");
+  CHECK(ReceiveUntil(fd.Get(), "\r\n\r\n").rfind("HTTP/1.1 200 ", 0) == 0);
+  fd.Reset();
+
+  const auto decided = s.observer.WaitFor(2, IsDecided);
+  REQUIRE(decided.size() == 2);
+  for (const Record& r : decided) {
+    CHECK(r.action.host == "origin.test");
+    CHECK(r.action.address == "127.0.0.1");
+    CHECK(r.decision.verdict == Verdict::kAllow);
+  }
+}
