@@ -28,6 +28,8 @@ struct Engine::Compiled {
   std::vector<std::pair<std::string, detail::IpAddress>> pinned;  // lower-case names
   std::vector<std::string> write_paths;                           // expanded
   std::vector<std::string> hidden_paths;                          // expanded
+  std::vector<std::string> read_paths;                            // expanded
+  std::vector<std::string> readonly_paths;                        // expanded
 
   Decision DecideNetwork(const Action& action, const detail::MatchSubject& subject) const;
   Decision DecideUnixSocket(const Action& action, const detail::MatchSubject& subject) const;
@@ -217,7 +219,9 @@ Result<Engine> Engine::Compile(const Profile& profile, const PathVariables& vari
   }
   for (const auto& [key, paths, expanded_paths] :
        {std::tuple{"write", &profile.filesystem.write, &compiled->write_paths},
-        std::tuple{"hide", &profile.filesystem.hide, &compiled->hidden_paths}}) {
+        std::tuple{"hide", &profile.filesystem.hide, &compiled->hidden_paths},
+        std::tuple{"read", &profile.filesystem.read, &compiled->read_paths},
+        std::tuple{"readonly", &profile.filesystem.readonly, &compiled->readonly_paths}}) {
     for (const std::string& path : *paths) {
       auto expanded = ExpandPath(path, variables);
       if (!expanded) {
@@ -294,12 +298,23 @@ Decision Engine::Compiled::DecideUnixSocket(const Action& action,
     return Decision{Verdict::kDeny, false, "network.unix-socket",
                     "an abstract unix socket of the host (D-Bus, X11) needs a rule allowing it"};
   }
+  // The socket is the agent's own when the view's innermost entry holding it is a write path
+  // (as the view itself decides: hide over readonly over write over read for the same path).
+  // A host socket bound read-only into a write path, or under a read path nested in one, is not.
   const std::string path(subject.path);
-  auto within = [&path](const std::vector<std::string>& dirs) {
-    return std::any_of(dirs.begin(), dirs.end(),
-                       [&path](const std::string& dir) { return PathIsWithin(path, dir); });
-  };
-  if (within(write_paths) && !within(hidden_paths)) {
+  size_t innermost = 0;
+  bool writable = false;
+  for (const auto& [dirs, grants_write] :
+       {std::pair{&read_paths, false}, std::pair{&write_paths, true},
+        std::pair{&readonly_paths, false}, std::pair{&hidden_paths, false}}) {
+    for (const std::string& dir : *dirs) {
+      if (PathIsWithin(path, dir) && dir.size() + 1 >= innermost) {
+        innermost = dir.size() + 1;
+        writable = grants_write;
+      }
+    }
+  }
+  if (writable) {
     return Decision{Verdict::kAllow, false, "network.unix-socket",
                     "a socket inside the paths the sandbox may write"};
   }

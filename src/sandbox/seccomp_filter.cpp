@@ -17,6 +17,7 @@
 #include "aarm/base/linux_api.hpp"
 #include "aarm/base/scope_exit.hpp"
 #include "aarm/base/unique_fd.hpp"
+#include "aarm/syscalls/mediated.hpp"
 #include "aarm/syscalls/syscall_groups.hpp"
 
 namespace aarm::sandbox {
@@ -163,7 +164,17 @@ Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
     std::string what = "rule for syscall " + std::to_string(nr);
     int rc = 0;
     if (std::find(notified.begin(), notified.end(), nr) != notified.end()) {
-      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+      int argument = syscalls::NotifiedOnlyWhenArgumentSet(nr);
+      if (argument < 0) {
+        rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+      } else {
+        // sendto(2) without an address sends where the socket's connect was decided to go.
+        auto arg = static_cast<unsigned>(argument);
+        rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_CMP64(arg, SCMP_CMP_NE, 0));
+        if (rc == 0) {
+          rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP64(arg, SCMP_CMP_EQ, 0));
+        }
+      }
     } else if (!known || nr == nr_clone3) {
       continue;  // the default action: ENOSYS
     } else if (denied.count(nr)) {

@@ -182,6 +182,10 @@ class SocketCall {
   // Mode proxy: binds the socket to the sandbox's loopback, tells the service which port will
   // come with which destination, and connects it to the transparent listener.
   void RedirectToListener(const InetAddress& destination, int family);
+  // What can be decided before redirecting: a name the sandbox's resolver answered this
+  // address for, or an address no name could make reachable (cloud metadata, link-local).
+  // True (recorded and answered) when denied.
+  bool DeniedBeforeRedirect(const InetAddress& destination);
   // Resolves a unix socket's path in the agent's view and decides `kind` on it; the socket
   // file, held O_PATH, or an invalid fd (answered).
   UniqueFd DecideUnixPath(const std::string& path, ActionKind kind);
@@ -282,6 +286,25 @@ void SocketCall::ConnectInet(const RawAddress& raw) {
   PerformConnect(InetSockaddr(*destination, as_ipv6));
 }
 
+bool SocketCall::DeniedBeforeRedirect(const InetAddress& destination) {
+  policy::Action action = InetAction(ActionKind::kNetConnect, destination.Destination(),
+                                     destination.port, Protocol());
+  if (auto name = settings_.service->NameForAddress(action.address)) {
+    // The name the agent looked up, decided before any lookup on the host side; a server name
+    // sent later can only narrow what is reached, never widen a name denied here.
+    action.host = std::move(*name);
+    action.address.clear();
+  }
+  policy::Decision decision = call_.Settings().engine.Decide(action);
+  bool by_address = decision.rule == "network.metadata" || decision.rule == "network.link-local";
+  if (decision.verdict != policy::Verdict::kDeny || (action.host.empty() && !by_address)) {
+    return false;
+  }
+  // The agent's connect fails at once, as on a network that refuses it, instead of connecting
+  // to be reset once the service has read nothing it could allow.
+  return !call_.Decide(std::move(action), kConnectDenied);
+}
+
 void SocketCall::RedirectToListener(const InetAddress& destination, int family) {
   if (!destination.ipv4 && !settings_.ipv6_listener) {
     policy::Action action = InetAction(ActionKind::kNetConnect, destination.Destination(),
@@ -297,6 +320,7 @@ void SocketCall::RedirectToListener(const InetAddress& destination, int family) 
     return call_.ReplyError(family == AF_INET ? EAFNOSUPPORT : ENETUNREACH);
   }
   if (socket_.Connected()) return call_.ReplyError(EISCONN);
+  if (DeniedBeforeRedirect(destination)) return;
   int fd = socket_.fd.Get();
   if (!socket_.Bound()) {
     RawAddress local = Loopback(socket_.domain, destination.ipv4, 0);

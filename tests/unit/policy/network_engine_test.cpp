@@ -42,6 +42,8 @@ Engine Build(const NetProfile& spec) {
   profile.session.default_decision = spec.session_default;
   profile.filesystem.write = {"{project}", "{tmp}"};
   profile.filesystem.hide = {"{project}/.secrets"};
+  profile.filesystem.read = {"/usr", "/tmp/host-services"};
+  profile.filesystem.readonly = {"{project}/.git/hooks"};
   profile.network.mode = spec.mode;
   profile.network.mode_set = true;
   for (const std::string& entry : spec.allow) profile.network.allow.push_back({entry, {}});
@@ -428,6 +430,12 @@ TEST_CASE("Unix sockets: rules on the path, then the sandbox's own sockets", "[p
   CheckDecision(engine.Decide(UnixConnect("/work/project/../other.sock")), Verdict::kDeny, false,
                 "network.unix-socket");
   CheckDecision(engine.Decide(UnixConnect("/work/project/.secrets/agent.sock")), Verdict::kDeny,
+                false, "network.unix-socket");
+  // The innermost entry of the view decides: a read path or a carve-out inside a write path
+  // holds host sockets, not the agent's.
+  CheckDecision(engine.Decide(UnixConnect("/tmp/host-services/agent.sock")), Verdict::kDeny,
+                false, "network.unix-socket");
+  CheckDecision(engine.Decide(UnixConnect("/work/project/.git/hooks/s.sock")), Verdict::kDeny,
                 false, "network.unix-socket");
   // Abstract sockets live in the sandbox's own network namespace.
   CheckDecision(engine.Decide(UnixConnect("")), Verdict::kAllow, false, "network.unix-socket");
