@@ -129,7 +129,8 @@ Result<SessionLog> SessionLog::Open(const std::string& path, SigningKey key,
   return SessionLog(path, std::move(fd), std::move(key), std::move(session_id));
 }
 
-Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json record) {
+Result<std::string> SessionLog::Append(std::unique_lock<std::mutex>& lock, const std::string& type,
+                                       nlohmann::json record) {
   if (failure_) {
     return Fail("receipt log " + path_ + " refuses records after a failed write (" +
                 failure_->Describe() + ")");
@@ -194,15 +195,39 @@ Result<std::string> SessionLog::Append(const std::string& type, nlohmann::json r
   head_.assign(line, form.HashValueAt(), kHashLength);
   ++seq_;
   unsynced_ = true;
-  if (std::chrono::steady_clock::now() - last_sync_ >= kSyncInterval) {
-    if (auto synced = SyncLocked(); !synced) return tl::unexpected(synced.error());
+  std::string hash = head_;
+  if (auto synced = SyncIfDue(lock); !synced) return tl::unexpected(synced.error());
+  return hash;
+}
+
+Result<void> SessionLog::SyncIfDue(std::unique_lock<std::mutex>& lock) {
+  auto now = std::chrono::steady_clock::now();
+  if (sync_running_ || !unsynced_ || now - last_sync_ < kSyncInterval) return {};
+  // The sync runs without the lock, so that other threads go on recording meanwhile. It covers
+  // every record written before it starts; one written during it sets unsynced_ again.
+  sync_running_ = true;
+  unsynced_ = false;
+  last_sync_ = now;
+  int fd = fd_.Get();
+  lock.unlock();
+  int result = fdatasync(fd);
+  int error = errno;
+  lock.lock();
+  sync_running_ = false;
+  // Pipes and character devices cannot be synced (EINVAL): there is nothing to flush.
+  if (result != 0 && error != EINVAL && error != EROFS) {
+    unsynced_ = true;
+    if (!failure_) failure_ = Error{"cannot sync receipt log " + path_, error, {}};
+    return tl::unexpected(*failure_);
   }
-  return head_;
+  return {};
 }
 
 Result<void> SessionLog::SyncLocked() {
   if (failure_) return tl::unexpected(*failure_);
-  if (!unsynced_) return {};
+  // A sync running on another thread may not have finished: this one must not return before
+  // the records are on disk.
+  if (!unsynced_ && !sync_running_) return {};
   // Pipes and character devices cannot be synced (EINVAL): there is nothing to flush.
   if (fdatasync(fd_.Get()) != 0 && errno != EINVAL && errno != EROFS) {
     failure_ = Error{"cannot sync receipt log " + path_, errno, {}};
@@ -221,7 +246,7 @@ Result<void> SessionLog::Sync() {
 Result<std::string> SessionLog::Start(const nlohmann::json& identity, const ProfileRecord& profile,
                                       const std::string& intent,
                                       const std::vector<std::string>& warnings) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (started_) return Fail("session " + session_id_ + " has already started");
   if (!identity.is_object()) return Fail("session identity must be a JSON object");
   if (auto id = identity.find("session");
@@ -242,14 +267,14 @@ Result<std::string> SessionLog::Start(const nlohmann::json& identity, const Prof
         {"intent", intent}}},
       {"warnings", warnings},
   };
-  auto hash = Append("session.start", std::move(record));
+  auto hash = Append(lock, "session.start", std::move(record));
   if (hash) started_ = true;
   return hash;
 }
 
 Result<std::string> SessionLog::RecordAction(nlohmann::json action, nlohmann::json context,
                                              nlohmann::json decision, nlohmann::json outcome) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (!started_) return Fail("action recorded before session.start");
   if (context.is_null()) context = nlohmann::json::object();
   for (const auto& [name, value] :
@@ -270,19 +295,19 @@ Result<std::string> SessionLog::RecordAction(nlohmann::json action, nlohmann::js
   members.emplace("context", std::move(context));
   members.emplace("decision", std::move(decision));
   members.emplace("outcome", std::move(outcome));
-  auto hash = Append("action", std::move(record));
+  auto hash = Append(lock, "action", std::move(record));
   if (hash && !repeats_decision) ++recorded_[verdict];
   return hash;
 }
 
 Result<std::string> SessionLog::RecordSummary(const DecisionCounts& unrecorded) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (!started_) return Fail("summary recorded before session.start");
-  return Append("summary", {{"summary", CountsJson(unrecorded)}});
+  return Append(lock, "summary", {{"summary", CountsJson(unrecorded)}});
 }
 
 Result<std::string> SessionLog::End(const ExitStatus& exit, const DecisionCounts& unrecorded) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (!started_) return Fail("session.end recorded before session.start");
   if (exit.code.has_value() == exit.signal.has_value()) {
     return Fail("session.end needs either an exit code or a signal");
@@ -290,7 +315,8 @@ Result<std::string> SessionLog::End(const ExitStatus& exit, const DecisionCounts
   nlohmann::json exit_json =
       exit.code ? nlohmann::json{{"code", *exit.code}} : nlohmann::json{{"signal", *exit.signal}};
   auto hash =
-      Append("session.end", {{"exit", std::move(exit_json)}, {"summary", CountsJson(unrecorded)}});
+      Append(lock, "session.end",
+             {{"exit", std::move(exit_json)}, {"summary", CountsJson(unrecorded)}});
   if (!hash) return hash;
   closed_ = true;
   if (auto synced = SyncLocked(); !synced) return tl::unexpected(synced.error());

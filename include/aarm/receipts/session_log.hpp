@@ -106,9 +106,12 @@ class SessionLog {
  private:
   SessionLog(std::string path, UniqueFd fd, SigningKey key, std::string session_id);
 
-  // Completes `record` (v, type, session, seq, ts, prev, hash, sig), writes it and advances the
-  // chain. Called with mutex_ held.
-  Result<std::string> Append(const std::string& type, nlohmann::json record);
+  // Completes `record` (v, type, session, seq, ts, prev, hash, sig), writes it, advances the
+  // chain and syncs when a sync is due. Called with `lock` on mutex_ held, which it releases
+  // while the sync runs.
+  Result<std::string> Append(std::unique_lock<std::mutex>& lock, const std::string& type,
+                             nlohmann::json record);
+  Result<void> SyncIfDue(std::unique_lock<std::mutex>& lock);
   Result<void> SyncLocked();
 
   std::string path_;
@@ -125,6 +128,7 @@ class SessionLog {
   DecisionCounts recorded_;
   std::chrono::steady_clock::time_point last_sync_;
   bool unsynced_ = false;
+  bool sync_running_ = false;  // by SyncIfDue, without the lock
   std::unique_ptr<detail::RecordForm> form_;  // the record being written; its buffer is reused
 };
 

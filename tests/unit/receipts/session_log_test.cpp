@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -275,6 +277,32 @@ TEST_CASE("a log is shared between threads of one session", "[receipts]") {
   REQUIRE(log.End({0, std::nullopt}, {}));
   CHECK(log.RecordedCounts() == DecisionCounts{{"allow", 200}, {"deny", 200}});
   CHECK(Check(path).Intact());
+}
+
+TEST_CASE("threads go on recording while the once-a-second sync runs", "[receipts]") {
+  TempDir dir;
+  std::string path = dir / "r.jsonl";
+  SessionLog log = StartedLog(path);
+  // Longer than the sync interval, so that at least one sync runs while others record.
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1300);
+  std::atomic<uint64_t> recorded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      while (std::chrono::steady_clock::now() < until) {
+        Action(log, "/w", "allow");
+        ++recorded;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  REQUIRE(log.End({0, std::nullopt}, {}));
+  CHECK(log.RecordCount() == recorded + 2);
+  CHECK(log.RecordedCounts() == DecisionCounts{{"allow", recorded}});
+  FileReport report = Check(path);
+  INFO(AllProblems(report));
+  CHECK(report.Intact());
+  CHECK(report.records == recorded + 2);
 }
 
 TEST_CASE("a fragment left by a crash does not swallow the next session", "[receipts]") {
