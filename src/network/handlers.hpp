@@ -5,15 +5,17 @@
 #include <cstdint>
 
 #include "aarm/base/unique_fd.hpp"
+#include "aarm/policy/action.hpp"
 #include "tunnel.hpp"
 
 namespace aarm::network::detail {
 
 // The HTTP proxy: CONNECT host:port, and absolute http:// requests (one per connection).
-void ServeHttpProxy(const Context& context, UniqueFd agent);
+// `client`: the process the supervisor saw connect to the proxy (pid 0 when unknown).
+void ServeHttpProxy(const Context& context, UniqueFd agent, const policy::ActingProcess& client);
 
 // The SOCKS5 proxy: no authentication, CONNECT to a domain, an IPv4 or an IPv6 address.
-void ServeSocksProxy(const Context& context, UniqueFd agent);
+void ServeSocksProxy(const Context& context, UniqueFd agent, const policy::ActingProcess& client);
 
 // A connect() the supervisor redirected, accepted from `peer_port` on the loopback of the
 // family `ipv6` says.

@@ -116,7 +116,7 @@ void ReplyDialFailure(const Context& context, int agent, const Error& error) {
 
 }  // namespace
 
-void ServeHttpProxy(const Context& context, UniqueFd agent) {
+void ServeHttpProxy(const Context& context, UniqueFd agent, const policy::ActingProcess& client) {
   PrepareStream(agent.Get());
   const Clock::time_point deadline = Clock::now() + context.handshake_timeout;
   std::string bytes;
@@ -150,8 +150,9 @@ void ServeHttpProxy(const Context& context, UniqueFd agent) {
       ReplyBadRequest(context, agent.Get(), "CONNECT needs host:port");
       return;
     }
-    const Admission admission = context.gate.Admit(
-        ProxyDestination(context, authority->host, *authority->port), context.stop_fd);
+    Destination destination = ProxyDestination(context, authority->host, *authority->port);
+    destination.process = client;
+    const Admission admission = context.gate.Admit(destination, context.stop_fd);
     if (ReplyRefused(context, agent.Get(), admission)) return;
     auto remote = DialAdmitted(context, admission);
     if (!remote) {
@@ -181,8 +182,9 @@ void ServeHttpProxy(const Context& context, UniqueFd agent) {
     ReplyBadRequest(context, agent.Get(), "ambiguous request framing");
     return;
   }
-  const Admission admission = context.gate.Admit(
-      ProxyDestination(context, uri->authority.host, *uri->authority.port), context.stop_fd);
+  Destination destination = ProxyDestination(context, uri->authority.host, *uri->authority.port);
+  destination.process = client;
+  const Admission admission = context.gate.Admit(destination, context.stop_fd);
   if (ReplyRefused(context, agent.Get(), admission)) return;
   auto remote = DialAdmitted(context, admission);
   if (!remote) {

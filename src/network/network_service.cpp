@@ -70,6 +70,10 @@ class Service final : public NetworkService {
     redirects_.Expect(ipv6, local_port, std::move(original));
   }
 
+  void ExpectProxyClient(uint16_t local_port, policy::ActingProcess process) override {
+    proxy_clients_.Expect(false, local_port, {{}, 0, std::move(process)});
+  }
+
   std::optional<std::string> NameForAddress(const std::string& address) const override {
     return names_.NameFor(address);
   }
@@ -108,11 +112,11 @@ class Service final : public NetworkService {
       if (!fd) return;
       sources.push_back({fd.Get(), [this, listen_fd = fd.Get(), serve] { Accept(listen_fd, serve); }});
     };
-    add_stream(sockets_.http_proxy, [this](UniqueFd agent, uint16_t) {
-      detail::ServeHttpProxy(context_, std::move(agent));
+    add_stream(sockets_.http_proxy, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeHttpProxy(context_, std::move(agent), ProxyClient(port));
     });
-    add_stream(sockets_.socks_proxy, [this](UniqueFd agent, uint16_t) {
-      detail::ServeSocksProxy(context_, std::move(agent));
+    add_stream(sockets_.socks_proxy, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeSocksProxy(context_, std::move(agent), ProxyClient(port));
     });
     add_stream(sockets_.transparent_v4, [this](UniqueFd agent, uint16_t port) {
       detail::ServeTransparent(context_, std::move(agent), false, port);
@@ -141,6 +145,11 @@ class Service final : public NetworkService {
         if (fds[i].revents) sources[i].ready();
       }
     }
+  }
+
+  policy::ActingProcess ProxyClient(uint16_t peer_port) {
+    auto announced = proxy_clients_.Take(false, peer_port);
+    return announced ? std::move(announced->process) : policy::ActingProcess{};
   }
 
   void Accept(int listen_fd, const std::function<void(UniqueFd, uint16_t)>& serve) {
@@ -205,6 +214,7 @@ class Service final : public NetworkService {
   detail::HostLookup lookup_;
   detail::Gate gate_;
   detail::RedirectTable redirects_;
+  detail::RedirectTable proxy_clients_;  // who connected to a proxy, by local port
   detail::AddressNames names_;
   detail::DnsService dns_;
   detail::Context context_;

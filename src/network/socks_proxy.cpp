@@ -43,7 +43,7 @@ uint8_t ReplyFor(Admission::Outcome outcome) {
 
 }  // namespace
 
-void ServeSocksProxy(const Context& context, UniqueFd agent) {
+void ServeSocksProxy(const Context& context, UniqueFd agent, const policy::ActingProcess& client) {
   PrepareStream(agent.Get());
   const Clock::time_point deadline = Clock::now() + context.handshake_timeout;
   std::string bytes;
@@ -76,8 +76,9 @@ void ServeSocksProxy(const Context& context, UniqueFd agent) {
     Send(context, agent.Get(), request.reply_on_invalid);
     return;
   }
-  const Admission admission =
-      context.gate.Admit(ProxyDestination(context, request.host, request.port), context.stop_fd);
+  Destination destination = ProxyDestination(context, request.host, request.port);
+  destination.process = client;
+  const Admission admission = context.gate.Admit(destination, context.stop_fd);
   if (admission.outcome != Admission::Outcome::kAllowed) {
     Send(context, agent.Get(), ReplyFor(admission.outcome));
     return;

@@ -182,6 +182,10 @@ class SocketCall {
   // Mode proxy: binds the socket to the sandbox's loopback, tells the service which port will
   // come with which destination, and connects it to the transparent listener.
   void RedirectToListener(const InetAddress& destination, int family);
+  // Mode proxy, a TCP connect to the sandbox's HTTP or SOCKS proxy: tells the service which
+  // process is the client, then connects (to the address read once). False: not such a
+  // connect, nothing done.
+  bool ConnectToProxy(const InetAddress& destination);
   // What can be decided before redirecting: a name the sandbox's resolver answered this
   // address for, or an address no name could make reachable (cloud metadata, link-local).
   // True (recorded and answered) when denied.
@@ -276,7 +280,10 @@ void SocketCall::ConnectInet(const RawAddress& raw) {
   }
   // In the sandbox's namespace the loopback is the sandbox's own, and nothing else is routed:
   // whatever a racing thread writes into the address now, the kernel cannot take it out.
-  if (destination->Loopback() || destination->Unspecified()) return call_.ReplyContinue();
+  if (destination->Loopback() || destination->Unspecified()) {
+    if (ConnectToProxy(*destination)) return;
+    return call_.ReplyContinue();
+  }
   bool tcp = socket_.type == SOCK_STREAM &&
              (socket_.protocol == IPPROTO_TCP || socket_.protocol == IPPROTO_MPTCP);
   if (settings_.mode == policy::NetworkMode::kProxy && settings_.service != nullptr && tcp) {
@@ -284,6 +291,27 @@ void SocketCall::ConnectInet(const RawAddress& raw) {
   }
   if (!call_.Decide(std::move(action), kNoRoute)) return;
   PerformConnect(InetSockaddr(*destination, as_ipv6));
+}
+
+bool SocketCall::ConnectToProxy(const InetAddress& destination) {
+  bool tcp = socket_.type == SOCK_STREAM && socket_.protocol != IPPROTO_SCTP;
+  bool proxy_port = destination.port == network::kHttpProxyPort ||
+                    destination.port == network::kSocksProxyPort;
+  if (settings_.mode != policy::NetworkMode::kProxy || settings_.service == nullptr || !tcp ||
+      !proxy_port || destination.Destination() != "127.0.0.1" || socket_.Connected()) {
+    return false;
+  }
+  if (socket_.domain == AF_INET6 && V6Only(socket_.fd.Get())) return false;
+  int fd = socket_.fd.Get();
+  if (!socket_.Bound()) {
+    RawAddress local = Loopback(socket_.domain, true, 0);
+    if (bind(fd, local.Get(), local.length) != 0) return false;
+  }
+  uint16_t port = LocalPort(fd);
+  if (port == 0) return false;
+  settings_.service->ExpectProxyClient(port, call_.Process());
+  PerformConnect(Loopback(socket_.domain, true, destination.port));
+  return true;
 }
 
 bool SocketCall::DeniedBeforeRedirect(const InetAddress& destination) {

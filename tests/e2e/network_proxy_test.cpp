@@ -67,6 +67,9 @@ void ExpectAllowedConnection(const RecordedRun& run, const std::string& host, in
   CHECK((*decision)["action"]["port"] == port);
   CHECK((*decision)["action"]["address"] == "127.0.0.1");
   CHECK((*decision)["action"]["protocol"] == "tcp");
+  // The process that connected, whichever way it came (proxy, SOCKS or transparent).
+  CHECK((*decision)["action"]["process"]["pid"].get<int>() > 0);
+  CHECK_FALSE((*decision)["action"]["process"]["exe"].get<std::string>().empty());
   auto closing = ClosingRecord(run.records, host);
   REQUIRE(closing);
   CHECK((*closing)["outcome"]["bytes_down"].get<uint64_t>() > 0);

@@ -69,6 +69,12 @@ class NetworkService {
   // connection from that port is then decided as a connection to `original`.
   virtual void ExpectRedirect(bool ipv6, uint16_t local_port, RedirectedConnection original) = 0;
 
+  // Called before the supervisor connects an agent's socket, bound to `local_port` on the
+  // sandbox's 127.0.0.1, to the HTTP or SOCKS proxy: the connection accepted from that port is
+  // then recorded as made by `process` (the proxies alone cannot tell which process of the
+  // sandbox is on the other end of a loopback connection).
+  virtual void ExpectProxyClient(uint16_t local_port, policy::ActingProcess process) = 0;
+
   // The name the sandbox's resolver last answered `address` (canonical form) for, if any, so
   // a connect() to a bare address is decided by the name the agent looked up.
   virtual std::optional<std::string> NameForAddress(const std::string& address) const = 0;
