@@ -8,18 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "aarm/policy/host_name.hpp"
+
 namespace aarm::network::detail {
 
-// The canonical text of a numeric address (policy::Action::address): a dotted quad, or IPv6 as
-// inet_ntop writes it, an IPv4-mapped IPv6 address as its IPv4 form. Only the strict forms
-// inet_pton reads are addresses: "127.1" or "0x7f.0.0.1" are not.
-std::optional<std::string> CanonicalAddress(std::string_view text);
-
-// A host name as the policy compares it: ASCII lower case, one trailing dot dropped. nullopt
-// when `text` is not a DNS name (empty, an empty label, a character other than a letter, a
-// digit, '-' or '_', longer than 253 characters, a label longer than 63) or when its last label
-// is numeric (a resolver would read it as an address).
-std::optional<std::string> NormalizeHostName(std::string_view text);
+// The policy's own forms: what the engine compares is what the proxies dial and record.
+using policy::CanonicalAddress;
+using policy::NormalizeHostName;
 
 // What a host the agent named is: a name, a numeric address, or neither.
 struct HostIdentity {

@@ -11,10 +11,14 @@
 namespace aarm::policy::detail {
 namespace {
 
-// RFC 1035: a name of at most 253 characters in its text form.
+// RFC 1035: a name of at most 253 characters in its text form, labels of at most 63.
 constexpr size_t kMaxHostNameLength = 253;
+constexpr size_t kMaxLabelLength = 63;
 
 constexpr std::array<uint8_t, 12> kMappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+// RFC 6052's well-known NAT64 prefix 64:ff9b::/96, and RFC 8215's local-use 64:ff9b:1::/48.
+constexpr std::array<uint8_t, 12> kNat64Prefix = {0, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0};
+constexpr std::array<uint8_t, 6> kNat64LocalPrefix = {0, 0x64, 0xFF, 0x9B, 0, 1};
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -132,7 +136,39 @@ std::string FormatAddress(const IpAddress& address) {
   return text;
 }
 
+// Only translations that reach the embedded host itself count. A translator of the well-known
+// NAT64 prefix takes the IPv4 address from the last 32 bits (RFC 6052 allows that prefix no
+// other length), and so does one of a /96 carved from the local-use prefix, the length the
+// well-known prefix sets (a shorter one puts the address elsewhere, and is not recognised).
+// Linux's sit device carries an IPv4-compatible address to its IPv4 host, and gives the host's
+// own IPv4 addresses that form, ::127.0.0.1 among them. Left out: ::/104, where IPv6's own ::
+// and ::1 are (0.0.0.0/8 is no host's address), and 6to4 (2002::/16), whose addresses are hosts
+// of the site behind the IPv4 router they embed, reaching the router only as a tunnel's end.
+std::optional<Ipv4Embedding> EmbeddedIpv4(const IpAddress& address) {
+  if (!address.v6) return std::nullopt;
+  const auto starts_with = [&address](const auto& prefix) {
+    return std::equal(prefix.begin(), prefix.end(), address.bytes.begin());
+  };
+  std::string_view via;
+  if (starts_with(kNat64Prefix) || starts_with(kNat64LocalPrefix)) {
+    via = "NAT64";
+  } else if (std::all_of(address.bytes.begin(), address.bytes.begin() + 12,
+                         [](uint8_t byte) { return byte == 0; }) &&
+             address.bytes[12] != 0) {
+    via = "the IPv4-compatible form";
+  } else {
+    return std::nullopt;
+  }
+  Ipv4Embedding embedding{{}, via};
+  std::copy_n(address.bytes.begin() + 12, 4, embedding.ipv4.bytes.begin());
+  return embedding;
+}
+
 bool AddressRange::Contains(const IpAddress& address) const {
+  if (!base.v6 && address.v6) {
+    const auto embedding = EmbeddedIpv4(address);
+    return embedding && Contains(embedding->ipv4);
+  }
   if (address.v6 != base.v6) return false;
   const unsigned whole = prefix / 8;
   if (!std::equal(base.bytes.begin(), base.bytes.begin() + whole, address.bytes.begin())) {
@@ -179,25 +215,6 @@ Result<AddressRange> ParseAddressRange(std::string_view text) {
                             FormatAddress(network), range.prefix));
   }
   return range;
-}
-
-std::optional<std::string> NormalizeHostName(std::string_view text) {
-  if (text.ends_with('.')) text.remove_suffix(1);
-  if (text.empty() || text.size() > kMaxHostNameLength) return std::nullopt;
-  std::string name(text.size(), '\0');
-  std::transform(text.begin(), text.end(), name.begin(), Lower);
-  size_t start = 0;
-  while (start <= name.size()) {
-    const size_t dot = std::min(name.find('.', start), name.size());
-    const std::string_view label = std::string_view(name).substr(start, dot - start);
-    if (label.empty() || !std::all_of(label.begin(), label.end(), IsNameChar)) {
-      return std::nullopt;
-    }
-    start = dot + 1;
-  }
-  // No top-level domain is numeric: such a "name" is an address in some resolver's eyes.
-  if (AllDigits(LastLabel(name))) return std::nullopt;
-  return name;
 }
 
 Result<HostGlob> HostGlob::Compile(std::string_view pattern) {
@@ -305,3 +322,41 @@ Result<AllowEntry> ParseAllowEntry(std::string_view text) {
 }
 
 }  // namespace aarm::policy::detail
+
+namespace aarm::policy {
+
+std::optional<std::string> NormalizeHostName(std::string_view text) {
+  using detail::IsNameChar;
+  if (text.ends_with('.')) text.remove_suffix(1);
+  if (text.empty() || text.size() > detail::kMaxHostNameLength) return std::nullopt;
+  std::string name(text.size(), '\0');
+  std::transform(text.begin(), text.end(), name.begin(), detail::Lower);
+  size_t start = 0;
+  while (start <= name.size()) {
+    const size_t dot = std::min(name.find('.', start), name.size());
+    const std::string_view label = std::string_view(name).substr(start, dot - start);
+    if (label.empty() || label.size() > detail::kMaxLabelLength ||
+        !std::all_of(label.begin(), label.end(), IsNameChar)) {
+      return std::nullopt;
+    }
+    start = dot + 1;
+  }
+  // No top-level domain is numeric: such a "name" is an address in some resolver's eyes.
+  if (detail::AllDigits(detail::LastLabel(name))) return std::nullopt;
+  return name;
+}
+
+std::optional<std::string> CanonicalAddress(std::string_view text) {
+  const auto address = detail::ParseAddress(text);
+  if (!address) return std::nullopt;
+  return detail::FormatAddress(*address);
+}
+
+std::optional<EmbeddedIpv4> FindEmbeddedIpv4(std::string_view address) {
+  const auto parsed = detail::ParseAddress(address);
+  const auto embedding = parsed ? detail::EmbeddedIpv4(*parsed) : std::nullopt;
+  if (!embedding) return std::nullopt;
+  return EmbeddedIpv4{detail::FormatAddress(embedding->ipv4), embedding->via};
+}
+
+}  // namespace aarm::policy

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "aarm/base/error.hpp"
+#include "aarm/policy/host_name.hpp"
 #include "aarm/policy/profile.hpp"
 #include "glob.hpp"
 
@@ -28,10 +29,19 @@ std::optional<IpAddress> ParseAddress(std::string_view text);
 // The canonical text of an address: dotted quad, or IPv6 as inet_ntop writes it.
 std::string FormatAddress(const IpAddress& address);
 
+// The IPv4 address an IPv6 address reaches (FindEmbeddedIpv4 in host_name.hpp), and how.
+struct Ipv4Embedding {
+  IpAddress ipv4;
+  std::string_view via;
+};
+std::optional<Ipv4Embedding> EmbeddedIpv4(const IpAddress& address);
+
 // An address and the number of leading bits that must equal it.
 struct AddressRange {
   IpAddress base;
   unsigned prefix = 0;
+  // An IPv4 range also holds the IPv6 addresses that embed an address it holds (EmbeddedIpv4):
+  // they reach the same host, so a rule on the IPv4 range cannot be sidestepped through them.
   bool Contains(const IpAddress& address) const;
 };
 
@@ -39,10 +49,8 @@ struct AddressRange {
 // the text ("has bits set after its /8 prefix; write '10.0.0.0/8'").
 Result<AddressRange> ParseAddressRange(std::string_view text);
 
-// A host name as patterns compare it: ASCII lower case, one trailing dot dropped; nullopt when
-// `text` is not a DNS name (empty, an empty label, characters other than letters, digits, '-'
-// and '_', longer than 253) or is a numeric address.
-std::optional<std::string> NormalizeHostName(std::string_view text);
+// Host names as patterns compare them.
+using policy::NormalizeHostName;
 
 // A glob on host names: '.' separates labels, `*` matches within one label, `**` any number of
 // labels, none included (`**.example.com` matches example.com and every name below it). The

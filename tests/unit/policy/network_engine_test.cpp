@@ -97,6 +97,14 @@ Engine AllowOnly(std::initializer_list<std::string> hosts, std::vector<PortRange
   return Build({.rules = {Rule("r", HostMatch(hosts, std::move(ports)), RuleDecision::kAllow)}});
 }
 
+// An engine whose rule ("all"), entries and default allow every connection: what it denies,
+// the built-ins deny.
+Engine AllowingEverything() {
+  return Build({.allow = {"**"},
+                .rules = {Rule("all", HostMatch({"**"}), RuleDecision::kAllow)},
+                .network_default = DefaultDecision::kAllow});
+}
+
 bool Allowed(const Engine& engine, const Action& action) {
   return engine.Decide(action).verdict == Verdict::kAllow;
 }
@@ -191,6 +199,80 @@ TEST_CASE("An IPv4-mapped IPv6 address is its IPv4 form, written either way", "[
                 "network.host-loopback");
 }
 
+TEST_CASE("NAT64 and IPv4-compatible addresses are held by the IPv4 ranges they reach",
+          "[policy][network]") {
+  // The well-known NAT64 prefix, a /96 of the local-use one, and ::a.b.c.d.
+  for (const char* address : {"64:ff9b::10.1.2.3", "64:ff9b::a01:203", "64:ff9b:1::10.1.2.3",
+                              "64:ff9b:1:abcd::a01:203", "::10.1.2.3"}) {
+    INFO(address);
+    CHECK(AddressMatches("10.0.0.0/8", address));
+    CHECK(AddressMatches("10.1.2.3", address));
+    CHECK(AddressMatches("::ffff:10.0.0.0/104", address));
+    CHECK_FALSE(AddressMatches("11.0.0.0/8", address));
+    // The IPv6 address is still itself for IPv6 ranges.
+    CHECK(AddressMatches("::/0", address));
+  }
+  CHECK(AddressMatches("64:ff9b::/96", "64:ff9b::10.1.2.3"));
+  // An IPv6 range on the translated addresses does not hold the plain IPv4 address.
+  CHECK_FALSE(AddressMatches("64:ff9b::/96", "10.1.2.3"));
+  // Not translations: the NAT64 prefix with other bits set before the last 32, 6to4, ::/104
+  // (IPv6's own :: and ::1 are there), and ordinary IPv6 addresses.
+  for (const char* address : {"64:ff9b:0:1::a01:203", "64:ff9b:2::a01:203", "2002:a01:203::1",
+                              "::0.1.2.3", "2001:db8::a01:203", "fd00::a01:203"}) {
+    INFO(address);
+    CHECK_FALSE(AddressMatches("0.0.0.0/0", address));
+  }
+  // A deny rule on an IPv4 range is not sidestepped through a translator.
+  const Engine engine =
+      Build({.allow = {"**"},
+             .rules = {Rule("no-ten", HostMatch({"10.0.0.0/8"}), RuleDecision::kDeny)},
+             .network_default = DefaultDecision::kAllow});
+  CheckDecision(engine.Decide(Connect("", "64:ff9b::10.9.9.9")), Verdict::kDeny, false, "no-ten");
+  CheckDecision(engine.Decide(Connect("", "::10.9.9.9")), Verdict::kDeny, false, "no-ten");
+  // Nor a negated range in one.
+  const Engine outside = Build(
+      {.rules = {Rule("only-ten", HostMatch({"!10.0.0.0/8"}), RuleDecision::kDeny),
+                 Rule("rest", RuleMatch{}, RuleDecision::kAllow)}});
+  CheckDecision(outside.Decide(Connect("", "64:ff9b::11.0.0.1")), Verdict::kDeny, false,
+                "only-ten");
+  CheckDecision(outside.Decide(Connect("", "64:ff9b::10.0.0.1")), Verdict::kAllow, false, "rest");
+}
+
+TEST_CASE("The built-in forbidden addresses hold their NAT64 and IPv4-compatible forms",
+          "[policy][network]") {
+  const Engine engine = AllowingEverything();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"64:ff9b::169.254.169.254", "network.metadata"},
+      {"64:ff9b::a9fe:a9fe", "network.metadata"},
+      {"64:ff9b:1::169.254.169.254", "network.metadata"},
+      {"::169.254.169.254", "network.metadata"},
+      {"64:ff9b::169.254.1.1", "network.link-local"},
+      {"64:ff9b::127.0.0.1", "network.host-loopback"},
+      {"64:ff9b:1:ffff::127.1.2.3", "network.host-loopback"},
+      {"::127.0.0.1", "network.host-loopback"},
+      {"64:ff9b::0.0.0.0", "network.host-loopback"},
+  };
+  for (const auto& [address, rule] : cases) {
+    INFO(address);
+    CheckDecision(engine.Decide(Connect("x.test", address)), Verdict::kDeny, true, rule);
+  }
+  CHECK(engine.Decide(Connect("", "64:ff9b::169.254.169.254")).reason ==
+        "64:ff9b::a9fe:a9fe is the cloud metadata service; a rule or pinned host must name it");
+  // Ordinary addresses through NAT64 are ordinary.
+  CheckDecision(engine.Decide(Connect("x.test", "64:ff9b::203.0.113.9")), Verdict::kAllow, false,
+                "all");
+  // 6to4 names a site behind an IPv4 router, not the router: not forbidden by the router's
+  // address.
+  CheckDecision(engine.Decide(Connect("x.test", "2002:a9fe:a9fe::1")), Verdict::kAllow, false,
+                "all");
+  // A profile that names the IPv4 address names its translated forms too.
+  const Engine named = Build({.allow = {"127.0.0.1:9000"}});
+  CheckDecision(named.Decide(Connect("", "64:ff9b::127.0.0.1", 9000)), Verdict::kAllow, false,
+                "network.allow");
+  CheckDecision(named.Decide(Connect("", "64:ff9b::127.0.0.1", 9001)), Verdict::kDeny, true,
+                "network.host-loopback");
+}
+
 TEST_CASE("Ports: one, a range, a list", "[policy][network]") {
   const Engine engine = AllowOnly({"**"}, {{443, 443}, {8000, 8999}});
   CHECK(Allowed(engine, Connect("a.test", "", 443)));
@@ -236,9 +318,7 @@ TEST_CASE("Forbid rules come first and nothing overrides them", "[policy][networ
 
 TEST_CASE("Built-in forbidden addresses: metadata, link-local, the host's loopback",
           "[policy][network]") {
-  const Engine engine = Build({.allow = {"**"},
-                               .rules = {Rule("all", HostMatch({"**"}), RuleDecision::kAllow)},
-                               .network_default = DefaultDecision::kAllow});
+  const Engine engine = AllowingEverything();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"169.254.169.254", "network.metadata"},  {"fd00:ec2::254", "network.metadata"},
       {"169.254.0.1", "network.link-local"},    {"169.254.255.255", "network.link-local"},
