@@ -13,6 +13,7 @@
 #include "aarm/base/paths.hpp"
 #include "aarm/policy/display_text.hpp"
 #include "compiled_rule.hpp"
+#include "label_index.hpp"
 #include "network_patterns.hpp"
 #include "profile_source.hpp"
 
@@ -30,6 +31,8 @@ struct Engine::Compiled {
   std::vector<std::string> hidden_paths;                          // expanded
   std::vector<std::string> read_paths;                            // expanded
   std::vector<std::string> readonly_paths;                        // expanded
+  detail::LabelIndex labels;
+  bool count_public_reads = true;  // session.record_reads = "sensitive"
 
   Decision DecideNetwork(const Action& action, const detail::MatchSubject& subject) const;
   Decision DecideUnixSocket(const Action& action, const detail::MatchSubject& subject) const;
@@ -59,11 +62,12 @@ bool NeedsNormalizing(std::string_view path) {
 // The supervisor hands over resolved absolute paths, normally normalised already (then no copy
 // is made); normalising makes a rule's view of a path independent of how it was spelt. Anything
 // not absolute is left alone and matches no pattern but negated ones.
-std::string_view Normalized(const std::string& path, std::string& storage) {
+std::string_view Normalized(std::string_view path, std::string& storage) {
   if (path.empty() || path.front() != '/' || !NeedsNormalizing(path)) return path;
-  storage = NormalizePath(path);
+  storage = NormalizePath(std::string(path));
   return storage;
 }
+
 
 std::string ReasonFor(const detail::CompiledRule& rule, bool doubted) {
   std::string reason = rule.Reason();
@@ -232,7 +236,22 @@ Result<Engine> Engine::Compile(const Profile& profile, const PathVariables& vari
       expanded_paths->push_back(std::move(*expanded));
     }
   }
+  auto labels =
+      detail::LabelIndex::Compile(profile.labels, profile.session.unclassified, variables);
+  if (!labels) return tl::unexpected(labels.error());
+  compiled->labels = std::move(*labels);
+  compiled->count_public_reads = profile.session.record_reads == RecordReads::kSensitive;
   return Engine(std::move(compiled));
+}
+
+std::string_view Engine::LabelOf(std::string_view path) const {
+  std::string storage;
+  return compiled_->labels.LabelOf(Normalized(path, storage));
+}
+
+bool Engine::IsCountedRead(const Action& action) const {
+  return action.kind == ActionKind::kFileRead && compiled_->count_public_reads &&
+         LabelOf(action.path) == kPublicLabel;
 }
 
 std::optional<Decision> Engine::Compiled::DecideByRules(

@@ -170,6 +170,10 @@ Result<PathGlob> PathGlob::CompileSegments(std::string_view rest, char separator
     if (!unit) return tl::unexpected(unit.error());
     glob.segments_.push_back({false, *unit});
   }
+  glob.last_any_depth_ = glob.segments_.size();
+  for (size_t i = 0; i < glob.segments_.size(); ++i) {
+    if (glob.segments_[i].any_depth) glob.last_any_depth_ = i;
+  }
   return glob;
 }
 
@@ -196,6 +200,9 @@ bool PathGlob::MatchesSegments(std::string_view rest) const {
   // The same greedy walk as within a unit, with segments for characters and `**` for the star.
   while (t != kNone) {
     if (p < count && segments_[p].any_depth) {
+      // Past the last `**` each segment matches one of the text: they can only be its last
+      // ones, so there is nothing to try at other places (`**/.env` looks at the name alone).
+      if (p == last_any_depth_) return TailMatches(rest, t);
       star_p = p++;
       star_t = t;
       continue;
@@ -212,6 +219,25 @@ bool PathGlob::MatchesSegments(std::string_view rest) const {
   }
   while (p < count && segments_[p].any_depth) ++p;
   return p == count;
+}
+
+bool PathGlob::TailMatches(std::string_view rest, size_t at) const {
+  const size_t tail = segments_.size() - last_any_depth_ - 1;
+  // Where the last `tail` segments of the text start: one past the tail-th separator from its
+  // end, or its start.
+  size_t start = rest.size() + 1;
+  for (size_t k = 0; k < tail; ++k) {
+    if (start == 0) return false;  // fewer segments than the tail
+    const size_t separator = start >= 2 ? rest.rfind(separator_, start - 2) : std::string_view::npos;
+    start = separator == std::string_view::npos ? 0 : separator + 1;
+  }
+  if (start < at) return false;  // the tail would overlap what came before the `**`
+  for (size_t p = last_any_depth_ + 1; p < segments_.size(); ++p) {
+    const size_t end = std::min(rest.find(separator_, start), rest.size());
+    if (!units_.Matches(segments_[p].unit, rest.substr(start, end - start))) return false;
+    start = end + 1;
+  }
+  return true;
 }
 
 Result<TextGlob> TextGlob::Compile(std::string_view pattern) {

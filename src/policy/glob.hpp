@@ -72,7 +72,12 @@ class PathGlob {
     bool any_depth = false;  // `**`
     GlobUnits::Unit unit;
   };
+  // Whether the segments after the last `**`, which match the last segments of the text one for
+  // one, do so; `at` is where the `**` stands in the text.
+  bool TailMatches(std::string_view rest, size_t at) const;
+
   std::vector<Segment> segments_;
+  size_t last_any_depth_ = 0;  // index of the last `**` segment; segments_.size() when none
   GlobUnits units_;
   char separator_ = '/';
 };

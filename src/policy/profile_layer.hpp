@@ -20,6 +20,9 @@ struct SessionLayer {
   std::optional<DefaultDecision> default_decision;
   std::optional<bool> require_namespaces;
   std::optional<bool> require_landlock;
+  std::optional<RecordReads> record_reads;
+  std::optional<std::string> unclassified;
+  SourceLocation unclassified_where;  // of the value, when `unclassified` is set
 };
 
 // [network] as written: a key left out inherits from the extended profile.
@@ -37,6 +40,7 @@ struct ProfileLayer {
   FilesystemSettings filesystem;  // this file's own entries
   NetworkLayer network;
   std::vector<RuleSpec> rules;     // this file's own, in file order
+  std::vector<LabelSpec> labels;   // this file's own, each name once, in file order
 };
 
 // Each Parse* reads the section's value in one file into its layer; Merge* applies a layer on
@@ -63,5 +67,27 @@ Result<void> ParseRuleSection(const toml::node& node, const ProfileSource& sourc
                               std::vector<RuleSpec>& layer);
 Result<void> MergeRules(const std::vector<RuleSpec>& layer, std::vector<RuleSpec>& rules);
 void RenderRules(const std::vector<RuleSpec>& rules, toml::table& root);
+
+// A path pattern or a non-empty array of them, each compiled with placeholder variables so that
+// a bad glob is reported where it is written; `name` is the dotted key ("rule.match.path").
+Result<std::vector<RulePattern>> ReadPathPatterns(const toml::node& node, std::string_view name,
+                                                  const ProfileSource& source);
+
+// [[label]]: a name declared twice in one file is one label, its paths merged. Merging puts the
+// extending layer's labels first, each taking the paths the extended profile gives the same
+// name; the extended profile's other labels follow.
+Result<void> ParseLabelSection(const toml::node& node, const ProfileSource& source,
+                               std::vector<LabelSpec>& layer);
+void MergeLabels(const std::vector<LabelSpec>& layer, std::vector<LabelSpec>& labels);
+void RenderLabels(const std::vector<LabelSpec>& labels, toml::table& root);
+
+// session.unclassified must name "public", "secret" or a label of the effective profile; the
+// error is placed where the layer that set it wrote it.
+Result<void> CheckUnclassified(const SessionLayer& layer, const std::vector<LabelSpec>& labels);
+
+// Label names are referred to from rules, receipts and the command line: letters, digits, '-'
+// and '_', starting with a letter, at most kMaxLabelName bytes.
+inline constexpr size_t kMaxLabelName = 64;
+bool IsValidLabelName(std::string_view name);
 
 }  // namespace aarm::policy::detail

@@ -26,17 +26,17 @@ constexpr int kProfileVersion = 1;
 // project profile on a team profile on a shipped one, shallow enough to read in one sitting.
 constexpr size_t kMaxExtendsChain = 8;
 
-constexpr std::array<std::string_view, 7> kSupportedKeys = {
-    "version", "extends", "description", "session", "filesystem", "network", "rule"};
-constexpr std::array<std::string_view, 5> kPlannedKeys = {"limits", "environment", "label",
-                                                          "credential", "evaluator"};
+constexpr std::array<std::string_view, 8> kSupportedKeys = {
+    "version", "extends", "description", "session", "filesystem", "network", "label", "rule"};
+constexpr std::array<std::string_view, 4> kPlannedKeys = {"limits", "environment", "credential",
+                                                          "evaluator"};
 
 // The sections this version builds; each reads its part of one file into the layer.
 struct Section {
   std::string_view key;
   Result<void> (*parse)(const toml::node& node, const ProfileSource& source, ProfileLayer& layer);
 };
-constexpr std::array<Section, 4> kSections = {{
+constexpr std::array<Section, 5> kSections = {{
     {"session",
      [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
        return ParseSessionSection(node, source, layer.session);
@@ -48,6 +48,10 @@ constexpr std::array<Section, 4> kSections = {{
     {"network",
      [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
        return ParseNetworkSection(node, source, layer.network);
+     }},
+    {"label",
+     [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
+       return ParseLabelSection(node, source, layer.labels);
      }},
     {"rule",
      [](const toml::node& node, const ProfileSource& source, ProfileLayer& layer) {
@@ -167,6 +171,7 @@ std::string RenderEffective(const Profile& profile) {
   RenderSession(profile.session, root);
   RenderFilesystem(profile.filesystem, root);
   RenderNetwork(profile.network, root);
+  RenderLabels(profile.labels, root);
   RenderRules(profile.rules, root);
   // No unicode or literal strings: the text is recorded in receipts and shown on terminals, so
   // everything outside printable ASCII is escaped.
@@ -247,8 +252,19 @@ Result<Profile> LoadProfile(std::string_view name_or_path, const std::string& sh
     MergeSession(layer->session, profile.session);
     MergeFilesystem(layer->filesystem, profile.filesystem);
     MergeNetwork(layer->network, profile.network);
+    MergeLabels(layer->labels, profile.labels);
     if (auto merged = MergeRules(layer->rules, profile.rules); !merged) {
       return tl::unexpected(merged.error());
+    }
+  }
+  // The label unclassified data carries may be declared in any file of the chain; checked once
+  // all are merged, where the file whose value holds wrote it.
+  const auto setter = std::find_if(layers.begin(), layers.end(), [](const ProfileLayer& layer) {
+    return layer.session.unclassified.has_value();
+  });
+  if (setter != layers.end()) {
+    if (auto known = CheckUnclassified(setter->session, profile.labels); !known) {
+      return tl::unexpected(known.error());
     }
   }
   profile.effective_toml = RenderEffective(profile);

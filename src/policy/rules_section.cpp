@@ -135,24 +135,6 @@ Result<void> CheckApplies(std::string_view key, const toml::node& value,
   return {};
 }
 
-Result<std::vector<RulePattern>> ReadPathPatterns(std::string_view key, const toml::node& node,
-                                                  const ProfileSource& source) {
-  const std::string name = fmt::format("rule.match.{}", key);
-  auto items = ReadOneOrMany(node, name, "a path pattern", source);
-  if (!items) return tl::unexpected(items.error());
-  std::vector<RulePattern> patterns;
-  for (const toml::node* item : *items) {
-    const std::string& text = item->as_string()->get();
-    const std::string subject = fmt::format("{}{} {}", name, node.is_array() ? " entry" : "",
-                                            QuoteForDisplay(text));
-    if (auto compiled = PathPattern::Compile(text, kPlaceholderVariables, subject); !compiled) {
-      return tl::unexpected(source.At(*item, compiled.error().message));
-    }
-    patterns.push_back({text, source.Location(*item)});
-  }
-  return patterns;
-}
-
 Result<std::vector<RulePattern>> ReadArgvPatterns(const toml::node& node,
                                                   const ProfileSource& source) {
   auto items = ReadStrings(node, "rule.match.argv", source);
@@ -268,7 +250,7 @@ Result<RuleMatch> ReadMatch(const toml::node& node, const std::vector<ActionKind
                                     std::pair{"to", &RuleMatch::to}}) {
     const toml::node* value = (*table)->get(key);
     if (!value) continue;
-    auto patterns = ReadPathPatterns(key, *value, source);
+    auto patterns = ReadPathPatterns(*value, fmt::format("rule.match.{}", key), source);
     if (!patterns) return tl::unexpected(patterns.error());
     match.*member = std::move(*patterns);
   }
@@ -385,6 +367,23 @@ toml::array RenderPorts(const std::vector<PortRange>& ports) {
 }
 
 }  // namespace
+
+Result<std::vector<RulePattern>> ReadPathPatterns(const toml::node& node, std::string_view name,
+                                                  const ProfileSource& source) {
+  auto items = ReadOneOrMany(node, name, "a path pattern", source);
+  if (!items) return tl::unexpected(items.error());
+  std::vector<RulePattern> patterns;
+  for (const toml::node* item : *items) {
+    const std::string& text = item->as_string()->get();
+    const std::string subject = fmt::format("{}{} {}", name, node.is_array() ? " entry" : "",
+                                            QuoteForDisplay(text));
+    if (auto compiled = PathPattern::Compile(text, kPlaceholderVariables, subject); !compiled) {
+      return tl::unexpected(source.At(*item, compiled.error().message));
+    }
+    patterns.push_back({text, source.Location(*item)});
+  }
+  return patterns;
+}
 
 Result<void> ParseRuleSection(const toml::node& node, const ProfileSource& source,
                               std::vector<RuleSpec>& layer) {

@@ -301,14 +301,16 @@ Outcome Execute(const RunOptions& options) {
   } else {
     recorded_exit.code = exit.code;
   }
-  if (auto ended = log->End(recorded_exit, {}); !ended) {
+  // Every worker has stopped: nothing is counted after this.
+  const receipts::DecisionCounts counted = observer.CountedSoFar();
+  if (auto ended = log->End(recorded_exit, counted); !ended) {
     return Failed(Error{"cannot write receipts to " + receipts_path + ": " +
                         ended.error().Describe()});
   }
   status.exit_status = exit.ShellStatus();
   status.head = log->Head();
   status.records = log->RecordCount();
-  status.counts = log->RecordedCounts();
+  status.counts = AddCounts(log->RecordedCounts(), counted);
   spdlog::info("receipts: {} (head {})", receipts_path, status.head);
   if (options.status_fd) {
     if (auto written = WriteSessionStatus(*options.status_fd, status); !written) {

@@ -5,6 +5,30 @@
 #include "aarm/policy/display_text.hpp"
 
 namespace aarm::run {
+namespace {
+
+constexpr std::chrono::nanoseconds kSummaryInterval = std::chrono::seconds(1);
+
+int64_t SteadyNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+size_t VerdictIndex(policy::Verdict verdict) { return verdict == policy::Verdict::kDeny ? 1 : 0; }
+
+std::string_view VerdictName(policy::Verdict verdict) {
+  return verdict == policy::Verdict::kDeny ? "deny" : "allow";
+}
+
+}  // namespace
+
+ReceiptObserver::ReceiptObserver(receipts::SessionLog& log, std::string profile_sha256,
+                                 bool quiet)
+    : log_(log),
+      profile_sha256_(std::move(profile_sha256)),
+      quiet_(quiet),
+      next_summary_(SteadyNow() + kSummaryInterval.count()) {}
 
 nlohmann::json ActionToJson(const policy::Action& action) {
   nlohmann::json json = nlohmann::json::object();
@@ -52,7 +76,7 @@ std::string DescribeForTerminal(const policy::Action& action) {
 nlohmann::json ReceiptObserver::DecisionToJson(const policy::Decision& decision,
                                                bool enforced) const {
   nlohmann::json json = {
-      {"verdict", decision.verdict == policy::Verdict::kDeny ? "deny" : "allow"},
+      {"verdict", VerdictName(decision.verdict)},
       {"rule", decision.rule},
       {"reason", decision.reason},
       {"profile_sha256", profile_sha256_},
@@ -93,6 +117,28 @@ Result<void> ReceiptObserver::OnConnectionClosed(const policy::Action& action,
                                     DecisionToJson(decision, true), std::move(outcome));
   if (!recorded) return tl::unexpected(recorded.error());
   return {};
+}
+
+Result<void> ReceiptObserver::OnCounted(const policy::Action&, const policy::Decision& decision,
+                                        const policy::ActionResult&) {
+  counted_[VerdictIndex(decision.verdict)].fetch_add(1, std::memory_order_relaxed);
+  const int64_t now = SteadyNow();
+  if (now < next_summary_.load(std::memory_order_relaxed)) return {};
+  std::unique_lock lock(summary_mutex_, std::try_to_lock);
+  if (!lock.owns_lock() || now < next_summary_.load(std::memory_order_relaxed)) return {};
+  next_summary_.store(now + kSummaryInterval.count(), std::memory_order_relaxed);
+  auto recorded = log_.RecordSummary(CountedSoFar());
+  if (!recorded) return tl::unexpected(recorded.error());
+  return {};
+}
+
+receipts::DecisionCounts ReceiptObserver::CountedSoFar() const {
+  receipts::DecisionCounts counts;
+  for (policy::Verdict verdict : {policy::Verdict::kAllow, policy::Verdict::kDeny}) {
+    const uint64_t count = counted_[VerdictIndex(verdict)].load(std::memory_order_relaxed);
+    if (count != 0) counts[std::string(VerdictName(verdict))] = count;
+  }
+  return counts;
 }
 
 }  // namespace aarm::run

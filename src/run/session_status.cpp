@@ -8,6 +8,12 @@
 
 namespace aarm::run {
 
+receipts::DecisionCounts AddCounts(receipts::DecisionCounts counts,
+                                   const receipts::DecisionCounts& more) {
+  for (const auto& [verdict, count] : more) counts[verdict] += count;
+  return counts;
+}
+
 Result<void> WriteSessionStatus(int fd, const SessionStatus& status) {
   nlohmann::json object = {{"session", status.session},   {"exit_status", status.exit_status},
                            {"receipts", status.receipts}, {"head", status.head},

@@ -80,11 +80,14 @@ const policy::ActingProcess& CallContext::Process() {
 }
 
 bool CallContext::Decide(policy::Action action, int denied_errno) {
-  action.process = Process();
+  // Rules never look at the acting process: it is read from /proc after the decision, and only
+  // for what is recorded one by one, since that is a good part of what a mediated open costs.
   policy::Decision decision = settings_.engine.Decide(action);
   bool denied = decision.verdict == policy::Verdict::kDeny;
   bool enforced = !settings_.audit || decision.forbidden;
-  out_.actions.push_back({std::move(action), std::move(decision), enforced});
+  bool counted = !denied && settings_.engine.IsCountedRead(action);
+  if (!counted) action.process = Process();
+  out_.actions.push_back({std::move(action), std::move(decision), enforced, counted});
   if (denied && enforced) {
     ReplyError(denied_errno);
     return false;
@@ -103,10 +106,15 @@ void CallContext::Refuse(policy::Action action, policy::Decision decision, int e
 bool CallContext::IsHiddenObject(dev_t dev, ino_t ino) {
   const HiddenObjects* hidden = settings_.hidden;
   if (hidden == nullptr || !hidden->Contains(dev, ino) || out_.actions.empty()) return false;
-  policy::Decision& decision = out_.actions.back().decision;
-  decision = policy::Decision{policy::Verdict::kDeny, true, "filesystem.hide",
-                              "the same file as a hidden path (another hard link to it)"};
-  out_.actions.back().enforced = true;
+  DecidedAction& last = out_.actions.back();
+  last.decision = policy::Decision{policy::Verdict::kDeny, true, "filesystem.hide",
+                                   "the same file as a hidden path (another hard link to it)"};
+  last.enforced = true;
+  // A denial is recorded one by one, with who attempted it.
+  if (last.counted) {
+    last.counted = false;
+    last.action.process = Process();
+  }
   ReplyError(EACCES);
   return true;
 }

@@ -28,6 +28,9 @@ struct DecidedAction {
   policy::Action action;
   policy::Decision decision;
   bool enforced = true;  // false: --audit let a denial through
+  // An allowed read of public data (Engine::IsCountedRead): counted, not recorded one by one,
+  // so its acting process is never looked up and `action.process` stays empty.
+  bool counted = false;
 };
 
 // How the agent's syscall is answered.
@@ -96,6 +99,7 @@ class CallContext {
 
   const policy::ActingProcess& Process();
   // Decides `action`; true when the call may proceed. A denial is answered with `denied_errno`.
+  // The acting process is looked up only for an action that will be recorded one by one.
   bool Decide(policy::Action action, int denied_errno);
   // Records `action` as refused by `decision`, a refusal no rule and no --audit lifts, and
   // answers `err`.

@@ -179,8 +179,11 @@ class NotifySupervisor final : public Supervisor {
   void RecordAndReply(uint64_t id, HandledCall& call) {
     Reply& reply = call.reply;
     for (const auto& decided : call.actions) {
-      auto observed = observer_.OnDecided(decided.action, decided.decision, decided.enforced,
-                                          reply.Result());
+      auto observed =
+          decided.counted
+              ? observer_.OnCounted(decided.action, decided.decision, reply.Result())
+              : observer_.OnDecided(decided.action, decided.decision, decided.enforced,
+                                    reply.Result());
       if (!observed) {
         // SECURITY: no receipt, no action. The agent gets an error and the session ends.
         reply.kind = Reply::Kind::kError;

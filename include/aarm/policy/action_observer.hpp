@@ -31,6 +31,14 @@ class ActionObserver {
   // a denied action through. Called from several threads at once.
   virtual Result<void> OnDecided(const Action& action, const Decision& decision, bool enforced,
                                  const ActionResult& result) = 0;
+  // Told instead of OnDecided of an allowed action that is counted rather than recorded one by
+  // one (Engine::IsCountedRead: a read of public data). `action.process` is empty: who read is
+  // not looked up. A failure (the count could not be written) is taken as OnDecided's. Called
+  // from several threads at once. An observer that keeps no counts is told of it as a decision.
+  virtual Result<void> OnCounted(const Action& action, const Decision& decision,
+                                 const ActionResult& result) {
+    return OnDecided(action, decision, true, result);
+  }
   // A connection allowed earlier (OnDecided with `decision`) has closed after carrying
   // `transfer`.
   virtual Result<void> OnConnectionClosed(const Action& action, const Decision& decision,

@@ -39,6 +39,17 @@ class Engine {
   // Every kind of action, net.* included (see docs/profiles.md for the network precedence).
   Decision Decide(const Action& action) const;
 
+  // The label of the data at `path`, an absolute path as in Action::path: the first [[label]]
+  // other than `public` one of whose paths matches; else `public` if one of its paths does;
+  // else session.unclassified. Data that is also something more sensitive is never public.
+  // The view stays valid as long as the engine.
+  std::string_view LabelOf(std::string_view path) const;
+
+  // Whether `action`, when allowed, is counted rather than recorded one by one: a file.read of
+  // data labelled `public` while session.record_reads is "sensitive". A denial is always
+  // recorded, so whoever reports it asks only after an allow.
+  bool IsCountedRead(const Action& action) const;
+
   // The address `[network] hosts` pins `name` to (canonical numeric form), if it does.
   std::optional<std::string> PinnedAddress(std::string_view name) const;
 

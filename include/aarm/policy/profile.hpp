@@ -16,12 +16,27 @@ namespace aarm::policy {
 // session.default: the decision when no rule matches.
 enum class DefaultDecision { kAllow, kDeny };
 
+// session.record_reads: which allowed reads get a receipt of their own. kSensitive: reads of
+// data labelled `public` are only counted (in `summary` records and session.end).
+enum class RecordReads { kAll, kSensitive };
+
+// "all", "sensitive".
+std::string_view RecordReadsName(RecordReads record_reads);
+
+// The one special label: reads of it are only counted (session.record_reads = "sensitive").
+inline constexpr std::string_view kPublicLabel = "public";
+// The label of data no [[label]] covers, unless session.unclassified names another.
+inline constexpr std::string_view kSecretLabel = "secret";
+
 struct SessionSettings {
   DefaultDecision default_decision = DefaultDecision::kDeny;
   // false: where the kernel refuses user namespaces, run with Landlock + seccomp alone.
   bool require_namespaces = true;
   // true: refuse to run where the kernel has no Landlock.
   bool require_landlock = false;
+  RecordReads record_reads = RecordReads::kSensitive;
+  // The label of data no [[label]] covers: "public", "secret" or a label the profile declares.
+  std::string unclassified = std::string(kSecretLabel);
 };
 
 // Paths as written in the profile, variables ({project} {home} {cwd} {tmp}) not yet expanded.
@@ -105,6 +120,14 @@ struct RuleSpec {
   SourceLocation where;          // the rule's [[rule]] header
 };
 
+// A [[label]]: a class of data, named by the paths that hold it. A name declared again (in the
+// same file or across `extends`) is one label: its paths are merged, the extending file's first.
+struct LabelSpec {
+  std::string name;                // letters, digits, '-' and '_', starting with a letter
+  std::vector<RulePattern> paths;  // globs as in rule.match.path; may be empty
+  SourceLocation where;            // the first [[label]] header that declares it
+};
+
 struct Profile {
   int version = 1;
   std::string name;         // shipped name ("default") or the path the user gave
@@ -117,6 +140,9 @@ struct Profile {
   // In order of precedence: the profile's own rules as written, then those of the profile it
   // extends (recursively).
   std::vector<RuleSpec> rules;
+  // Each label once, in order of declaration: the profile's own, then those it extends that it
+  // does not declare itself.
+  std::vector<LabelSpec> labels;
   // The effective profile after `extends`, rendered as TOML. Receipts record it and its SHA-256
   // as the agent's privilege scope; `aarm profile check` prints it.
   std::string effective_toml;

@@ -45,7 +45,7 @@ TEST_CASE("Unknown keys are located and the nearest known key is suggested", "[p
         "P:2:2: unknown key 'netwrok' at the top level; did you mean 'network'?");
   CHECK(ErrorFor(dir, "version = 1\ncolour = \"blue\"\n") ==
         "P:2:1: unknown key 'colour' at the top level (known keys: 'version', 'extends', "
-        "'description', 'session', 'filesystem', 'network', 'rule')");
+        "'description', 'session', 'filesystem', 'network', 'label', 'rule')");
   CHECK(ErrorFor(dir, "version = 1\n[filesystem]\nmount = []\n") ==
         "P:3:1: unknown key 'mount' in [filesystem] (known keys: 'read', 'write', 'hide', "
         "'readonly')");
@@ -58,7 +58,7 @@ TEST_CASE("The first bad key in file order is the one reported", "[policy]") {
   TempDir dir;
   CHECK(ErrorFor(dir, "version = 1\nzebra = 1\naardvark = 2\n") ==
         "P:2:1: unknown key 'zebra' at the top level (known keys: 'version', 'extends', "
-        "'description', 'session', 'filesystem', 'network', 'rule')");
+        "'description', 'session', 'filesystem', 'network', 'label', 'rule')");
 }
 
 TEST_CASE("Parts of the profile language not built yet are refused as such", "[policy]") {
@@ -69,18 +69,12 @@ TEST_CASE("Parts of the profile language not built yet are refused as such", "[p
         "P:2:2: [environment] is not supported by this version of aarm yet");
   CHECK(ErrorFor(dir, "version = 1\n[evaluator]\n") ==
         "P:2:2: [evaluator] is not supported by this version of aarm yet");
-  CHECK(ErrorFor(dir, "version = 1\n[[label]]\nname = \"public\"\n") ==
-        "P:2:3: [[label]] is not supported by this version of aarm yet");
   CHECK(ErrorFor(dir, "version = 1\n[[credential]]\nname = \"T\"\n") ==
         "P:2:3: [[credential]] is not supported by this version of aarm yet");
   CHECK(ErrorFor(dir, "version = 1\n[session]\nunattended = \"deny\"\n") ==
         "P:3:1: 'session.unattended' is not supported by this version of aarm yet");
   CHECK(ErrorFor(dir, "version = 1\n[session]\nstep_up_timeout = \"60s\"\n") ==
         "P:3:1: 'session.step_up_timeout' is not supported by this version of aarm yet");
-  CHECK(ErrorFor(dir, "version = 1\n[session]\nrecord_reads = \"all\"\n") ==
-        "P:3:1: 'session.record_reads' is not supported by this version of aarm yet");
-  CHECK(ErrorFor(dir, "version = 1\n[session]\nunclassified = \"secret\"\n") ==
-        "P:3:1: 'session.unclassified' is not supported by this version of aarm yet");
   CHECK(ErrorFor(dir, "version = 1\n[session]\ndefault = \"step_up\"\n") ==
         "P:3:11: session.default = \"step_up\" is not supported by this version of aarm yet");
 }
@@ -204,7 +198,7 @@ TEST_CASE("Control characters from the file are echoed escaped, on one line", "[
         "P:2:15: description 'a\\x00b' contains a NUL byte");
   CHECK(ErrorFor(dir, "version = 1\n\"bad\\nkey\\u001b]0;title\\u0007\" = 1\n") ==
         "P:2:1: unknown key 'bad\\nkey\\x1b]0;title\\x07' at the top level (known keys: "
-        "'version', 'extends', 'description', 'session', 'filesystem', 'network', 'rule')");
+        "'version', 'extends', 'description', 'session', 'filesystem', 'network', 'label', 'rule')");
   CHECK(ErrorFor(dir, "version = 1\n[filesystem]\nread = [\"/caf\\u00e9\\u202e\"]\nx = 1\n") ==
         "P:4:1: unknown key 'x' in [filesystem] (known keys: 'read', 'write', 'hide', "
         "'readonly')");
