@@ -1,43 +1,47 @@
 #include "relay.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <memory>
 #include <string>
-#include <vector>
-
-#include "aarm/base/unique_fd.hpp"
 
 namespace aarm::network::detail {
 namespace {
 
-// The most one splice(2) is asked to move; it moves what the pipe holds. Pipes keep the
-// default size: a larger one gained nothing measurable, and each counts against the user's
-// pipe budget (pipe-user-pages-soft), past which new pipes get a single page.
-constexpr size_t kSpliceBytes = 1024 * 1024;
-constexpr size_t kCopyBufferBytes = 64 * 1024;
+// Each direction copies through a buffer of its own. On the loopback, where an agent's
+// downloads meet the relay at memory speed, copying costs less CPU than splice(2) through a
+// pipe: spliced pages reach the receiver as one fragment per 4 KiB page and stay pinned until
+// it reads them, which makes the sender's and the receiver's kernel work dearer than the two
+// copies saved (bench/network.sh). Per byte, the cost falls with the size of each read and
+// write (fewer calls and wake-ups), so a direction that fills its buffer in one read (bulk data)
+// moves to a large one.
+constexpr size_t kSmallBufferBytes = 64 * 1024;
+constexpr size_t kLargeBufferBytes = 1024 * 1024;
+// Large buffers held at once across the process: past this, bulk connections keep small ones,
+// so that the service's memory stays bounded however many downloads the agent runs.
+constexpr int kMaxLargeBuffers = 64;
 // Bytes one direction moves before the other gets its turn.
 constexpr uint64_t kTurnBytes = 1024 * 1024;
+
+std::atomic<int> large_buffers_held{0};
 
 enum class Step { kProgress, kWaiting, kFailed };
 
 class Direction {
  public:
-  Direction(int src, int dst, bool use_pipe, BodyFramer* framer)
-      : src_(src), dst_(dst), framer_(framer) {
-    if (!use_pipe || framer) return;
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return;
-    pipe_read_ = UniqueFd(fds[0]);
-    pipe_write_ = UniqueFd(fds[1]);
+  Direction(int src, int dst, BodyFramer* framer) : src_(src), dst_(dst), framer_(framer) {}
+  Direction(const Direction&) = delete;
+  Direction& operator=(const Direction&) = delete;
+  ~Direction() {
+    if (capacity_ == kLargeBufferBytes) large_buffers_held.fetch_sub(1);
   }
 
   // Queues bytes to go as they are.
-  void QueueRaw(std::string_view bytes) { pending_.append(bytes); }
+  void QueueRaw(std::string_view bytes) { queued_.append(bytes); }
 
   // Queues bytes read from the source; false when a framer refuses them.
   bool Queue(std::string_view bytes) {
@@ -46,7 +50,7 @@ class Direction {
       if (framer_->Failed()) return false;
       bytes = bytes.substr(0, taken);
     }
-    pending_.append(bytes);
+    queued_.append(bytes);
     return true;
   }
 
@@ -61,7 +65,7 @@ class Direction {
     }
     if (!done_ && Drained()) {
       if (src_eof_) ::shutdown(dst_, SHUT_WR);
-      if (src_eof_ || (framer_ && framer_->Complete())) done_ = true;
+      if (src_eof_ || Framed()) done_ = true;
     }
     return progressed ? Step::kProgress : Step::kWaiting;
   }
@@ -74,67 +78,80 @@ class Direction {
   uint64_t Bytes() const { return bytes_; }
 
  private:
-  bool Drained() const { return pending_.size() == sent_ && in_pipe_ == 0; }
+  bool Drained() const { return queued_sent_ == queued_.size() && head_ == tail_; }
   bool Framed() const { return framer_ && framer_->Complete(); }
 
   Step MoveOnce() {
-    if (pending_.size() > sent_) return WritePending();
-    if (in_pipe_ > 0) return DrainPipe();
+    if (queued_sent_ < queued_.size()) {
+      const Step step = Send(queued_.data(), queued_.size(), queued_sent_);
+      if (queued_sent_ == queued_.size()) {
+        std::string().swap(queued_);
+        queued_sent_ = 0;
+      }
+      return step;
+    }
+    if (head_ < tail_) return Send(buffer_.get(), tail_, head_);
     if (src_eof_ || Framed()) return Step::kWaiting;
-    return pipe_write_ ? FillPipe() : ReadIntoPending();
+    return Read();
   }
 
-  Step WritePending() {
-    const ssize_t n = ::send(dst_, pending_.data() + sent_, pending_.size() - sent_, MSG_NOSIGNAL);
+  // Sends data[sent, size), advancing `sent`.
+  Step Send(const char* data, size_t size, size_t& sent) {
+    const ssize_t n = ::send(dst_, data + sent, size - sent, MSG_NOSIGNAL);
     if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
-    sent_ += static_cast<size_t>(n);
+    sent += static_cast<size_t>(n);
     bytes_ += static_cast<uint64_t>(n);
-    if (sent_ == pending_.size()) {
-      pending_.clear();
-      sent_ = 0;
-    }
     return Step::kProgress;
   }
 
-  Step ReadIntoPending() {
-    buffer_.resize(kCopyBufferBytes);
-    const ssize_t n = ::recv(src_, buffer_.data(), buffer_.size(), 0);
+  // Reads into the buffer, which is empty.
+  Step Read() {
+    PrepareBuffer();
+    const ssize_t n = ::recv(src_, buffer_.get(), capacity_, 0);
     if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
     if (n == 0) {
       src_eof_ = true;
       return Step::kProgress;
     }
-    return Queue(std::string_view(buffer_.data(), static_cast<size_t>(n))) ? Step::kProgress
-                                                                           : Step::kFailed;
-  }
-
-  Step FillPipe() {
-    const ssize_t n = ::splice(src_, nullptr, pipe_write_.Get(), nullptr, kSpliceBytes,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
-    if (n == 0) src_eof_ = true;
-    in_pipe_ += static_cast<size_t>(n);
+    head_ = 0;
+    tail_ = static_cast<size_t>(n);
+    fill_ = tail_ == capacity_;
+    if (framer_) {
+      tail_ = framer_->Take(std::string_view(buffer_.get(), tail_));
+      if (framer_->Failed()) return Step::kFailed;
+    }
     return Step::kProgress;
   }
 
-  Step DrainPipe() {
-    const ssize_t n = ::splice(pipe_read_.Get(), nullptr, dst_, nullptr, in_pipe_,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
-    in_pipe_ -= static_cast<size_t>(n);
-    bytes_ += static_cast<uint64_t>(n);
-    return Step::kProgress;
+  // Allocated on first use (most connections carry little one way), and made large once a read
+  // has filled it, when the process-wide budget allows.
+  void PrepareBuffer() {
+    if (!buffer_) {
+      capacity_ = kSmallBufferBytes;
+    } else if (fill_ && capacity_ == kSmallBufferBytes) {
+      if (large_buffers_held.fetch_add(1) >= kMaxLargeBuffers) {
+        large_buffers_held.fetch_sub(1);
+        return;
+      }
+      capacity_ = kLargeBufferBytes;
+      buffer_.reset();
+    } else {
+      return;
+    }
+    buffer_ = std::make_unique_for_overwrite<char[]>(capacity_);
   }
 
   int src_;
   int dst_;
   BodyFramer* framer_;
-  UniqueFd pipe_read_;
-  UniqueFd pipe_write_;
-  size_t in_pipe_ = 0;
-  std::string pending_;
-  size_t sent_ = 0;
-  std::vector<char> buffer_;
+  // Bytes of the service's own and first bytes already read, sent before anything else.
+  std::string queued_;
+  size_t queued_sent_ = 0;
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
+  size_t head_ = 0;  // buffer_[head_, tail_) is read and not yet sent
+  size_t tail_ = 0;
+  bool fill_ = false;  // the last read filled the buffer
   bool src_eof_ = false;
   bool done_ = false;
   uint64_t bytes_ = 0;
@@ -143,8 +160,8 @@ class Direction {
 }  // namespace
 
 policy::Transfer Relay(int agent, int remote, const RelayOptions& options, int stop_fd) {
-  Direction up(agent, remote, true, options.framer);
-  Direction down(remote, agent, true, nullptr);
+  Direction up(agent, remote, options.framer);
+  Direction down(remote, agent, nullptr);
   const auto transfer = [&] { return policy::Transfer{up.Bytes(), down.Bytes()}; };
   up.QueueRaw(options.prefix_up);
   if (!up.Queue(options.initial_up)) return transfer();

@@ -1,7 +1,6 @@
 // Carries bytes both ways between the agent's connection and the destination's until both
-// ends are done: through pipes with splice(2), so bulk data never enters user space. One side
-// ending its stream (EOF) shuts down writing toward the other; a reset or an error on either
-// ends the relay.
+// ends are done, on the calling thread. One side ending its stream (EOF) shuts down writing
+// toward the other; a reset or an error on either ends the relay.
 #pragma once
 
 #include <string_view>
