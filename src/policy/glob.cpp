@@ -228,7 +228,8 @@ bool PathGlob::TailMatches(std::string_view rest, size_t at) const {
   size_t start = rest.size() + 1;
   for (size_t k = 0; k < tail; ++k) {
     if (start == 0) return false;  // fewer segments than the tail
-    const size_t separator = start >= 2 ? rest.rfind(separator_, start - 2) : std::string_view::npos;
+    const size_t separator =
+        start >= 2 ? rest.rfind(separator_, start - 2) : std::string_view::npos;
     start = separator == std::string_view::npos ? 0 : separator + 1;
   }
   if (start < at) return false;  // the tail would overlap what came before the `**`

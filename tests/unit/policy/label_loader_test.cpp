@@ -110,7 +110,8 @@ TEST_CASE("extends: the profile's own labels first, paths of a shared name merge
 
   // session.unclassified may name a label only the extended profile declares.
   const Profile named = MustLoad(dir.Write(
-      "named.toml", "version = 1\nextends = \"base.toml\"\n[session]\nunclassified = \"customer\"\n"));
+      "named.toml",
+      "version = 1\nextends = \"base.toml\"\n[session]\nunclassified = \"customer\"\n"));
   CHECK(named.session.unclassified == "customer");
 }
 
@@ -122,7 +123,8 @@ TEST_CASE("The effective profile renders labels and loads again to the same prof
   const std::string child = dir.Write(
       "child.toml", "version = 1\nextends = \"base.toml\"\n[session]\nrecord_reads = \"all\"\n"
                     "unclassified = \"internal\"\n" +
-                        Label("internal", "[\"{home}/notes/**\"]") + "[[label]]\nname = \"bare\"\n");
+                        Label("internal", "[\"{home}/notes/**\"]") +
+                        "[[label]]\nname = \"bare\"\n");
   for (const std::string& source : {ShippedDir() + "/default.toml", child}) {
     INFO(source);
     const Profile original = MustLoad(source);

@@ -198,7 +198,8 @@ TEST_CASE("Control characters from the file are echoed escaped, on one line", "[
         "P:2:15: description 'a\\x00b' contains a NUL byte");
   CHECK(ErrorFor(dir, "version = 1\n\"bad\\nkey\\u001b]0;title\\u0007\" = 1\n") ==
         "P:2:1: unknown key 'bad\\nkey\\x1b]0;title\\x07' at the top level (known keys: "
-        "'version', 'extends', 'description', 'session', 'filesystem', 'network', 'label', 'rule')");
+        "'version', 'extends', 'description', 'session', 'filesystem', 'network', 'label', "
+        "'rule')");
   CHECK(ErrorFor(dir, "version = 1\n[filesystem]\nread = [\"/caf\\u00e9\\u202e\"]\nx = 1\n") ==
         "P:4:1: unknown key 'x' in [filesystem] (known keys: 'read', 'write', 'hide', "
         "'readonly')");
