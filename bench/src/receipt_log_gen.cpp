@@ -1,9 +1,13 @@
 // Writes one session of N action receipts through the receipt log aarm-run uses (SessionLog:
 // canonical form, SHA-256 chain, Ed25519 signature, one O_APPEND write per record, a sync at
 // least once a second), shaped like the file actions aarm-run records. Times the appends and
-// prints "records N NS_PER_RECORD", the cost of recording alone, without any mediation.
+// prints "records N NS_PER_RECORD CPU_NS_PER_RECORD", the cost of recording alone, without any
+// mediation: wall time, and the process's CPU time (user and system), which is what
+// `openssl speed` divides by and what other work on the machine does not inflate.
 //
 // usage: receipt_log_gen KEY.pem OUT.jsonl N
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -53,6 +57,8 @@ int main(int argc, char** argv) {
     return Fail("session.start", started.error());
   }
 
+  timespec cpu_begin{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_begin);
   auto begin = std::chrono::steady_clock::now();
   for (long i = 0; i < count; ++i) {
     nlohmann::json action = {
@@ -74,11 +80,16 @@ int main(int argc, char** argv) {
     if (!recorded) return Fail("action", recorded.error());
   }
   auto elapsed = std::chrono::steady_clock::now() - begin;
+  timespec cpu_end{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_end);
+  double cpu_ns = static_cast<double>(cpu_end.tv_sec - cpu_begin.tv_sec) * 1e9 +
+                  static_cast<double>(cpu_end.tv_nsec - cpu_begin.tv_nsec);
 
   if (auto ended = log->End({0, std::nullopt}, {}); !ended) {
     return Fail("session.end", ended.error());
   }
   double ns = std::chrono::duration<double, std::nano>(elapsed).count();
-  std::printf("records %ld %.1f\n", count, ns / static_cast<double>(count));
+  std::printf("records %ld %.1f %.1f\n", count, ns / static_cast<double>(count),
+              cpu_ns / static_cast<double>(count));
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "canonical_writer.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdint>
 
@@ -207,49 +208,63 @@ bool AppendCanonical(std::string& out, const nlohmann::json& value, CanonicalFai
   return AppendValue(out, value, 1, failure);
 }
 
-void RecordForm::Keep(size_t begin, size_t end) {
-  if (signed_range_count_ > 0 && signed_ranges_[signed_range_count_ - 1].end == begin) {
-    signed_ranges_[signed_range_count_ - 1].end = end;
+void SignedRanges::Open() {
+  ranges_.clear();
+  kept_any_ = false;
+  Keep(0, 1);
+}
+
+void SignedRanges::Member(size_t begin, size_t end, bool left_out) {
+  if (left_out) return;
+  // A member after the first kept one brings the comma before it.
+  Keep(kept_any_ ? begin - 1 : begin, end);
+  kept_any_ = true;
+}
+
+void SignedRanges::Close(size_t size) { Keep(size - 1, size); }
+
+void SignedRanges::Keep(size_t begin, size_t end) {
+  if (!ranges_.empty() && ranges_.back().end == begin) {
+    ranges_.back().end = end;
     return;
   }
-  signed_ranges_[signed_range_count_++] = Range{begin, end};
+  ranges_.push_back(Range{begin, end});
+}
+
+Digest SignedRanges::Sha256Of(std::string_view form) const {
+  std::array<std::string_view, 4> parts;
+  std::vector<std::string_view> more;
+  std::span<std::string_view> chosen(parts.data(), ranges_.size());
+  if (ranges_.size() > parts.size()) {
+    more.resize(ranges_.size());
+    chosen = more;
+  }
+  for (size_t i = 0; i < ranges_.size(); ++i) {
+    chosen[i] = form.substr(ranges_[i].begin, ranges_[i].end - ranges_[i].begin);
+  }
+  return Sha256(chosen);
 }
 
 bool RecordForm::Write(const nlohmann::json& record, CanonicalFailure* failure) {
   text_.clear();
-  signed_range_count_ = 0;
   hash_at_ = sig_at_ = std::string::npos;
   if (!record.is_object()) return Fails(failure, Kind::kNotObject);
   text_.push_back('{');
-  Keep(0, 1);
+  signed_.Open();
   bool first = true;
-  bool kept_any = false;
   for (const auto& [key, member] : record.get_ref<const nlohmann::json::object_t&>()) {
     if (!first) text_.push_back(',');
     first = false;
     size_t begin = text_.size();
     if (!AppendMember(text_, key, member, 2, failure)) return false;
-    bool is_hash = key == "hash";
-    if (is_hash || key == "sig") {
-      if (member.is_string()) (is_hash ? hash_at_ : sig_at_) = begin + key.size() + 4;
-      continue;
-    }
-    // A member after the first kept one brings the comma before it.
-    Keep(kept_any ? begin - 1 : begin, text_.size());
-    kept_any = true;
+    bool left_out = IsLeftOutOfHash(key);
+    // The value of "hash" or "sig" starts after `"hash":"`.
+    if (left_out && member.is_string()) (key == "hash" ? hash_at_ : sig_at_) = begin + key.size() + 4;
+    signed_.Member(begin, text_.size(), left_out);
   }
   text_.push_back('}');
-  Keep(text_.size() - 1, text_.size());
+  signed_.Close(text_.size());
   return true;
-}
-
-Digest RecordForm::SignedDigest() const {
-  std::array<std::string_view, 3> parts;
-  for (size_t i = 0; i < signed_range_count_; ++i) {
-    parts[i] = std::string_view(text_).substr(signed_ranges_[i].begin,
-                                              signed_ranges_[i].end - signed_ranges_[i].begin);
-  }
-  return Sha256(std::span<const std::string_view>(parts.data(), signed_range_count_));
 }
 
 }  // namespace aarm::receipts::detail

@@ -3,7 +3,6 @@
 // as byte ranges of it, the form `hash` is computed over. Private to src/receipts/.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -33,9 +32,33 @@ struct CanonicalFailure {
 bool AppendCanonical(std::string& out, const nlohmann::json& value,
                      CanonicalFailure* failure = nullptr);
 
-// A record object in its canonical form, serialized once. The form `hash` covers, the canonical
-// form of the record without its "hash" and "sig" members, is `text` less those two members and
-// the comma that separated each: at most three byte ranges of `text`.
+// The bytes `hash` covers: the canonical form of a record object less its "hash" and "sig"
+// members and the comma that separated each, as byte ranges of the whole form. Keys are sorted,
+// so that is exactly the canonical form of the record without them.
+class SignedRanges {
+ public:
+  // Starts over for a form whose opening brace is at offset 0.
+  void Open();
+  // The next member of the form, at [begin, end); `left_out` for "hash" and "sig".
+  void Member(size_t begin, size_t end, bool left_out);
+  // The closing brace, the last byte of a form of `size` bytes.
+  void Close(size_t size);
+  // SHA-256 of those ranges of `form`.
+  Digest Sha256Of(std::string_view form) const;
+
+ private:
+  struct Range {
+    size_t begin = 0;
+    size_t end = 0;
+  };
+  void Keep(size_t begin, size_t end);
+
+  std::vector<Range> ranges_;  // reused: two members left out leave at most three
+  bool kept_any_ = false;
+};
+
+// A record object in its canonical form, serialized once: the stored line, and as byte ranges
+// of it the form `hash` covers.
 class RecordForm {
  public:
   // Serializes `record` (an object) into this form, reusing its buffer. False, with `failure`
@@ -43,7 +66,7 @@ class RecordForm {
   bool Write(const nlohmann::json& record, CanonicalFailure* failure = nullptr);
 
   // SHA-256 of the canonical form without "hash" and "sig".
-  Digest SignedDigest() const;
+  Digest SignedDigest() const { return signed_.Sha256Of(text_); }
 
   const std::string& Text() const { return text_; }
   std::string& MutableText() { return text_; }
@@ -53,18 +76,13 @@ class RecordForm {
   size_t SigValueAt() const { return sig_at_; }
 
  private:
-  struct Range {
-    size_t begin = 0;
-    size_t end = 0;
-  };
-  void Keep(size_t begin, size_t end);
-
   std::string text_;
-  // Removing two members of an object leaves at most three runs of the rest.
-  std::array<Range, 3> signed_ranges_{};
-  size_t signed_range_count_ = 0;
+  SignedRanges signed_;
   size_t hash_at_ = std::string::npos;
   size_t sig_at_ = std::string::npos;
 };
+
+// True for the members `hash` does not cover.
+inline bool IsLeftOutOfHash(std::string_view key) { return key == "hash" || key == "sig"; }
 
 }  // namespace aarm::receipts::detail

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace aarm::receipts::detail {
@@ -26,6 +28,25 @@ inline size_t Utf8SequenceLength(std::string_view s) {
   }
   if (lead == 0xf4) return in(1, 0x80, 0x8f) && in(2, 0x80, 0xbf) && in(3, 0x80, 0xbf) ? 4 : 0;
   return 0;
+}
+
+// Appends the UTF-8 encoding of `code_point` (at most U+10FFFF, not a surrogate).
+inline void AppendUtf8(std::string& out, uint32_t code_point) {
+  if (code_point < 0x80) {
+    out.push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out.push_back(static_cast<char>(0xc0 | code_point >> 6));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  } else if (code_point < 0x10000) {
+    out.push_back(static_cast<char>(0xe0 | code_point >> 12));
+    out.push_back(static_cast<char>(0x80 | (code_point >> 6 & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  } else {
+    out.push_back(static_cast<char>(0xf0 | code_point >> 18));
+    out.push_back(static_cast<char>(0x80 | (code_point >> 12 & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point >> 6 & 0x3f)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3f)));
+  }
 }
 
 }  // namespace aarm::receipts::detail
