@@ -4,13 +4,16 @@
 # kernel floor; the receipt log's own cost per record (receipt_log_gen: SessionLog without any
 # mediation) beside OpenSSL's raw Ed25519 signing; and `aarm verify` throughput on a log of a
 # million records beside the raw Ed25519 verify rate per core times the cores, with the cores it
-# kept busy, and beside what OpenSSL verifies on all cores at once. Repetitions are interleaved; the table holds medians and their spread, and the last
-# rows say whether the targets are met: a recorded action at most 1.5x a raw signature, verify
-# at 80% of the raw verify rate of every core.
+# kept busy, and beside what OpenSSL verifies on all cores at once. Repetitions are interleaved;
+# the table holds medians and their spread. The last rows say whether the targets are met: a
+# recorded action at most 1.5x a raw signature, verify at 80% of the raw verify rate per core on
+# every core. Those ratios are of CPU time, as `openssl speed` measures: others' load on a
+# shared machine lengthens the wall clock of both sides, but not by the same amount.
 #
 # usage: bench/receipts.sh [BIN_DIR]   BIN_DIR holds aarm-run, aarm and bench/ (default ./build/bin)
 # environment: BENCH_REPS (default 3), BENCH_VERIFY_RECORDS (records in the verified log,
-#              default 1000000), BENCH_CREATES (files created per run under aarm-run, default 3000)
+#              default 1000000), BENCH_CREATES (files created per run under aarm-run, default 3000),
+#              BENCH_LOG_RECORDS (records per run of the receipt log alone, default 20000)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.bash
@@ -25,7 +28,8 @@ bench_locate "${1:-./build/bin}"
 reps=${BENCH_REPS:-3}
 verify_records=${BENCH_VERIFY_RECORDS:-1000000}
 creates=${BENCH_CREATES:-3000}
-for setting in reps verify_records creates; do
+log_records=${BENCH_LOG_RECORDS:-20000}
+for setting in reps verify_records creates log_records; do
     [[ ${!setting} =~ ^[1-9][0-9]*$ ]] || bench_die "$setting must be a positive number"
 done
 bench_scratch
@@ -78,10 +82,12 @@ for ((rep = 1; rep <= reps; ++rep)); do
     create "$rep" aarm-run "$creates"
 
     rm -f "$scratch/small.jsonl"
-    out=$("$bench_bin/receipt_log_gen" "$key" "$scratch/small.jsonl" "$creates")
+    out=$("$bench_bin/receipt_log_gen" "$key" "$scratch/small.jsonl" "$log_records")
     record "$rep" log "$(cut -d' ' -f3 <<<"$out")"
+    record "$rep" log_cpu "$(cut -d' ' -f4 <<<"$out")"
 
-    # " 253 bits EdDSA (Ed25519)   0.0000s   0.0001s  23166.2   9078.9": sign/s, verify/s.
+    # " 253 bits EdDSA (Ed25519)   0.0000s   0.0001s  23166.2   9078.9": sign/s, verify/s, per
+    # second of CPU time (openssl speed divides by user time unless given -elapsed).
     speed=$(openssl speed -seconds 2 ed25519 2>/dev/null | grep 'EdDSA (Ed25519)' | tail -n1)
     [[ -n $speed ]] || bench_die "openssl speed printed no Ed25519 line"
     record "$rep" sign_per_s "$(awk '{print $(NF-1)}' <<<"$speed")"
@@ -93,12 +99,14 @@ for ((rep = 1; rep <= reps; ++rep)); do
     [[ -n $speed ]] || bench_die "openssl speed -multi printed no Ed25519 line"
     record "$rep" verify_all_per_s "$(awk '{print $NF}' <<<"$speed")"
 
-    # Wall, user and system seconds: the rate, and how many cores it kept busy.
+    # Wall, user and system seconds: the rate, the rate per second of CPU time (beside OpenSSL's),
+    # and how many cores it kept busy.
     timing=$( { TIMEFORMAT='%R %U %S'; time "$bin_dir/aarm" verify --key "$pub" "$big_log" \
         >/dev/null 2>"$scratch/verify.err"; } 2>&1) ||
         bench_die "aarm verify rejected the generated log: $(head -c 2000 "$scratch/verify.err")"
     read -r wall user system <<<"$timing"
     record "$rep" verify_s "$wall"
+    record "$rep" verify_cpu_s "$(python3 -c "print($user + $system)")"
     record "$rep" verify_cores "$(python3 -c "print(($user + $system) / $wall)")"
 done
 
@@ -106,6 +114,7 @@ echo "receipts: median of $reps interleaved repetitions (±: half the min..max r
 echo "$machine"
 echo "verified log: $big_lines records ($((verify_records)) actions), written once by" \
     "receipt_log_gen in ${gen_seconds%.*} s; creates under aarm-run: $creates per run," \
+    "receipt log alone: $log_records records per run," \
     "files created in $dir_fstype, receipts written to $(df --output=fstype "$scratch" | tail -n1)"
 echo
 python3 - "$samples" "$here/lib" "$big_lines" "$(nproc)" <<'PY'
@@ -135,11 +144,14 @@ def per_op_row(label, name, beside=""):
 
 floor_ns = m["create:floor-emulate"][0]
 aarm_ns = m["create:aarm-run"][0]
-log_ns = m["log"][0]
+log_cpu_ns = m["log_cpu"][0]
 verify_rate, verify_spread = median_and_spread([records / s for s in samples["verify_s"]])
 verify_cores, _ = m["verify_cores"]
-log_ratio = log_ns / 1000 / sign_us
-verify_share = verify_rate / verify_all_cores
+# Against OpenSSL's figures, which are per second of CPU time, the log's and verify's own CPU
+# time: what other work on the machine takes from the wall clock is not theirs.
+log_ratio = log_cpu_ns / 1000 / sign_us
+per_core_rate = median_and_spread([records / s for s in samples["verify_cpu_s"]])[0]
+per_core_share = per_core_rate / verify_per_s
 
 
 def verdict(met, target):
@@ -153,12 +165,14 @@ rows = [
                f"{(aarm_ns - floor_ns) / 1000:+,.1f} µs over floor (b) = "
                f"{(aarm_ns - floor_ns) / 1000 / sign_us:.1f}× a signature"),
     per_op_row("receipt log alone (SessionLog::RecordAction)", "log",
-               f"{log_ratio:.2f}× a signature"),
+               f"CPU {log_cpu_ns / 1000:,.1f} µs = {log_ratio:.2f}× a signature"),
     ["raw Ed25519 sign, 1 core (openssl speed)", thousands(sign_per_s),
      f"{sign_us:,.1f} ±{m['sign_per_s'][1]:.0%}", ""],
     [f"aarm verify, {records:,}-record log", thousands(verify_rate),
      f"{1e6 / verify_rate:,.1f} ±{verify_spread:.0%}",
-     f"{verify_share:.0%} of raw verify × {cores} cores; {verify_cores:.2f} cores busy"],
+     f"{verify_rate / verify_all_cores:.0%} of raw verify × {cores} cores; per second of CPU "
+     f"{thousands(per_core_rate)} = {per_core_share:.0%} of raw verify; "
+     f"{verify_cores:.2f} cores busy"],
     [f"raw Ed25519 verify, 1 core × {cores} (openssl speed)", thousands(verify_all_cores),
      f"{1e6 / verify_per_s:,.1f} per core ±{m['verify_per_s'][1]:.0%}", ""],
     [f"raw Ed25519 verify, {cores} at once (openssl speed -multi {cores})",
@@ -167,9 +181,9 @@ rows = [
      f"aarm verify reaches {verify_rate / m['verify_all_per_s'][0]:.0%} of it"],
     ["target: a recorded action ≤ 1.5× a raw signature", "", "",
      f"{log_ratio:.2f}× ({verdict(log_ratio <= 1.5, '≤1.5×')})"],
-    [f"target: verify ≥ 80% of raw verify × {cores} cores, on every core", "", "",
-     f"{verify_share:.0%}, {verify_cores:.2f} of {cores} cores "
-     f"({verdict(verify_share >= 0.8 and verify_cores >= 0.9 * cores, '≥80%, every core')})"],
+    [f"target: verify per core ≥ 80% of raw verify, on all {cores} cores", "", "",
+     f"{per_core_share:.0%}, {verify_cores:.2f} cores busy "
+     f"({verdict(per_core_share >= 0.8 and verify_cores >= 0.9 * cores, '≥80%, every core')})"],
 ]
 print_table(["", "per second", "µs each", "beside it"], rows)
 PY
