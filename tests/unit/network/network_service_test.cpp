@@ -41,7 +41,7 @@ void CountUntilEof(int fd, std::string& received) {
 
 }  // namespace
 
-TEST_CASE("Under --audit a denial is recorded, not enforced; forbid rules and forbidden addresses "
+TEST_CASE("Under --audit a denial is recorded, not enforced, while forbid rules and forbidden addresses "
           "still are",
           "[network]") {
   LoopbackServer origin(HttpOrigin("audited"));
