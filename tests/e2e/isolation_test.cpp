@@ -58,7 +58,7 @@ class HostListener {
   int port_ = 0;
 };
 
-TEST_CASE("the network holds loopback only; the host's listeners are out of reach",
+TEST_CASE("the network holds loopback only, the host's listeners are out of reach",
           "[e2e][isolation][network]") {
   Workspace ws;
   HostListener listener;

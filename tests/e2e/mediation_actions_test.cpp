@@ -272,7 +272,7 @@ TEST_CASE("an audit run does not lift a forbid rule", "[e2e][mediation]") {
   CHECK(VerifyProblems(world.ws, run.receipts).empty());
 }
 
-TEST_CASE("a forbid rule beats an allow rule before it; a deny rule does not", "[e2e][mediation]") {
+TEST_CASE("a forbid rule beats an allow rule before it, a deny rule does not", "[e2e][mediation]") {
   ActionWorld world;
   world.ws.WriteProfile(
       ProfileToml({}) +

@@ -371,7 +371,7 @@ TEST_CASE("a connect waiting on a host that never answers holds no worker",
   CHECK(allowed->SettledCount() == 1);
 }
 
-TEST_CASE("a unix socket of a host service is refused; the agent's own are reached",
+TEST_CASE("a unix socket of a host service is refused, the agent's own are reached",
           "[escape][network]") {
   Workspace ws;
   std::string services = ws.Root() + "/services";

@@ -149,7 +149,7 @@ TEST_CASE("HTTP proxy: a host that refuses the connection is 502, with a closing
   CHECK(closed[0].transfer.bytes_down == 0);
 }
 
-TEST_CASE("HTTP proxy: one request per connection; a pipelined one is never carried",
+TEST_CASE("HTTP proxy: one request per connection, a pipelined one is never carried",
           "[network]") {
   LoopbackServer origin(HttpOrigin("first"));
   ServiceUnderTest s(StandardEngine());

@@ -163,7 +163,7 @@ TEST_CASE("argv: ** against many arguments stays fast", "[policy][engine]") {
   CHECK(Denied(engine, Exec("/bin/prog", argv)));
 }
 
-TEST_CASE("flags: all listed must be present; O_RDONLY is the access mode", "[policy][engine]") {
+TEST_CASE("flags: all listed must be present, O_RDONLY is the access mode", "[policy][engine]") {
   auto engine_for = [](std::initializer_list<std::string> flags) {
     RuleMatch match;
     match.flags = flags;

@@ -98,7 +98,7 @@ TEST_CASE("Character classes", "[policy][glob]") {
   });
 }
 
-TEST_CASE("** spans segments; dir/** is dir and everything below it", "[policy][glob]") {
+TEST_CASE("** spans segments, dir/** is dir and everything below it", "[policy][glob]") {
   CheckTable({
       {"/home/user/**", "/home/user", true},
       {"/home/user/**", "/home/user/a", true},

@@ -285,7 +285,7 @@ TEST_CASE("Ports: one, a range, a list", "[policy][network]") {
   CHECK(Allowed(AllowOnly({"**"}), Connect("a.test", "", 1)));
 }
 
-TEST_CASE("Mode none: no network, whatever the rules; unix sockets still decided",
+TEST_CASE("Mode none: no network, whatever the rules, unix sockets still decided",
           "[policy][network]") {
   const Engine engine =
       Build({.mode = NetworkMode::kNone,

@@ -129,7 +129,7 @@ TEST_CASE("extends by shipped name", "[policy]") {
   CHECK(profile.description == MustLoad("default").description);
 }
 
-TEST_CASE("A profile's name is what the user gave; relative paths resolve against cwd",
+TEST_CASE("A profile's name is what the user gave, relative paths resolve against cwd",
           "[policy]") {
   TempDir dir;
   dir.Write("p.toml", "version = 1\n");

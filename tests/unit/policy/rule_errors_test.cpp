@@ -118,7 +118,7 @@ TEST_CASE("on: action kinds and file.*", "[policy][rules]") {
   CHECK(on("[\"file.read\", 5]") == "P:4:20: each entry of rule.on must be a string, not an integer");
 }
 
-TEST_CASE("decision: allow, deny or forbid; the others are not built yet", "[policy][rules]") {
+TEST_CASE("decision: allow, deny or forbid, the others are not built yet", "[policy][rules]") {
   TempDir dir;
   auto decision = [&](const std::string& value) {
     return ErrorFor(dir, "version = 1\n[[rule]]\nid = \"x\"\non = \"file.read\"\ndecision = " +

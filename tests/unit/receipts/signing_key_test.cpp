@@ -57,7 +57,7 @@ class ScopedEnv {
 
 }  // namespace
 
-TEST_CASE("a generated key is unpinned; the same key loaded from a file is pinned", "[receipts]") {
+TEST_CASE("a generated key is unpinned, the same key loaded from a file is pinned", "[receipts]") {
   SigningKey key = NewKey();
   CHECK_FALSE(key.Pinned());
   auto raw = Base64Decode(key.PublicKeyBase64());
