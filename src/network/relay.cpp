@@ -1,5 +1,8 @@
 #include "relay.hpp"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -9,25 +12,35 @@
 #include <memory>
 #include <string>
 
+#include "aarm/base/unique_fd.hpp"
+
 namespace aarm::network::detail {
 namespace {
 
-// Each direction copies through a buffer of its own. On the loopback, where an agent's
-// downloads meet the relay at memory speed, copying costs less CPU than splice(2) through a
-// pipe: spliced pages reach the receiver as one fragment per 4 KiB page and stay pinned until
-// it reads them, which makes the sender's and the receiver's kernel work dearer than the two
-// copies saved (bench/network.sh). Per byte, the cost falls with the size of each read and
-// write (fewer calls and wake-ups), so a direction that fills its buffer in one read (bulk data)
-// moves to a large one.
+// A direction starts by copying through a small buffer: most connections carry little, and a
+// copy needs no pipe. Once a read fills the buffer (bulk data) the direction moves to
+// splice(2) through a pipe of kBulkPipeBytes, so that the bytes no longer cross user space;
+// smaller pipes cost measurably more per byte (each splice moves at most a pipe's worth). The
+// pipe's pages count against the user's pipe budget, shared with the agent's own pipes (past
+// its soft limit every new pipe of the user gets two pages), so the process holds at most
+// kMaxBulkPipes; a direction that gets none grows its copy buffer instead.
 constexpr size_t kSmallBufferBytes = 64 * 1024;
 constexpr size_t kLargeBufferBytes = 1024 * 1024;
-// Large buffers held at once across the process: past this, bulk connections keep small ones,
-// so that the service's memory stays bounded however many downloads the agent runs.
-constexpr int kMaxLargeBuffers = 64;
+constexpr int kBulkPipeBytes = 256 * 1024;
+constexpr int kMaxBulkPipes = 32;        // 2,048 pages: an eighth of the default soft limit
+constexpr int kMaxLargeBuffers = 64;     // 64 MiB
 // Bytes one direction moves before the other gets its turn.
 constexpr uint64_t kTurnBytes = 1024 * 1024;
 
+std::atomic<int> bulk_pipes_held{0};
 std::atomic<int> large_buffers_held{0};
+
+// Takes one unit of `held` unless `limit` are taken.
+bool Reserve(std::atomic<int>& held, int limit) {
+  if (held.fetch_add(1) < limit) return true;
+  held.fetch_sub(1);
+  return false;
+}
 
 enum class Step { kProgress, kWaiting, kFailed };
 
@@ -37,6 +50,7 @@ class Direction {
   Direction(const Direction&) = delete;
   Direction& operator=(const Direction&) = delete;
   ~Direction() {
+    if (pipe_write_) bulk_pipes_held.fetch_sub(1);
     if (capacity_ == kLargeBufferBytes) large_buffers_held.fetch_sub(1);
   }
 
@@ -78,7 +92,9 @@ class Direction {
   uint64_t Bytes() const { return bytes_; }
 
  private:
-  bool Drained() const { return queued_sent_ == queued_.size() && head_ == tail_; }
+  bool Drained() const {
+    return queued_sent_ == queued_.size() && head_ == tail_ && in_pipe_ == 0;
+  }
   bool Framed() const { return framer_ && framer_->Complete(); }
 
   Step MoveOnce() {
@@ -91,8 +107,10 @@ class Direction {
       return step;
     }
     if (head_ < tail_) return Send(buffer_.get(), tail_, head_);
+    if (in_pipe_ > 0) return DrainPipe();
     if (src_eof_ || Framed()) return Step::kWaiting;
-    return Read();
+    if (filled_ && !bulk_) BecomeBulk();
+    return pipe_write_ ? FillPipe() : Read();
   }
 
   // Sends data[sent, size), advancing `sent`.
@@ -104,9 +122,12 @@ class Direction {
     return Step::kProgress;
   }
 
-  // Reads into the buffer, which is empty.
+  // Reads into the buffer, which is empty; allocated on first use.
   Step Read() {
-    PrepareBuffer();
+    if (!buffer_) {
+      if (capacity_ == 0) capacity_ = kSmallBufferBytes;
+      buffer_ = std::make_unique_for_overwrite<char[]>(capacity_);
+    }
     const ssize_t n = ::recv(src_, buffer_.get(), capacity_, 0);
     if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
     if (n == 0) {
@@ -115,7 +136,7 @@ class Direction {
     }
     head_ = 0;
     tail_ = static_cast<size_t>(n);
-    fill_ = tail_ == capacity_;
+    filled_ = tail_ == capacity_;
     if (framer_) {
       tail_ = framer_->Take(std::string_view(buffer_.get(), tail_));
       if (framer_->Failed()) return Step::kFailed;
@@ -123,22 +144,53 @@ class Direction {
     return Step::kProgress;
   }
 
-  // Allocated on first use (most connections carry little one way), and made large once a read
-  // has filled it, when the process-wide budget allows.
-  void PrepareBuffer() {
-    if (!buffer_) {
-      capacity_ = kSmallBufferBytes;
-    } else if (fill_ && capacity_ == kSmallBufferBytes) {
-      if (large_buffers_held.fetch_add(1) >= kMaxLargeBuffers) {
-        large_buffers_held.fetch_sub(1);
-        return;
-      }
-      capacity_ = kLargeBufferBytes;
+  // Called once, with the buffer drained, when a read has filled it: a pipe to splice through
+  // when the budget allows and the bytes need not be seen (no framer), else a large buffer.
+  void BecomeBulk() {
+    bulk_ = true;
+    if (!framer_ && OpenBulkPipe()) {
       buffer_.reset();
-    } else {
       return;
     }
-    buffer_ = std::make_unique_for_overwrite<char[]>(capacity_);
+    if (Reserve(large_buffers_held, kMaxLargeBuffers)) {
+      buffer_.reset();
+      capacity_ = kLargeBufferBytes;
+    }
+  }
+
+  bool OpenBulkPipe() {
+    if (!Reserve(bulk_pipes_held, kMaxBulkPipes)) return false;
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+      UniqueFd read_end(fds[0]);
+      UniqueFd write_end(fds[1]);
+      // Refused past the user's pipe budget; a default-size pipe is no better than copying.
+      if (::fcntl(fds[1], F_SETPIPE_SZ, kBulkPipeBytes) >= 0) {
+        pipe_read_ = std::move(read_end);
+        pipe_write_ = std::move(write_end);
+        return true;
+      }
+    }
+    bulk_pipes_held.fetch_sub(1);
+    return false;
+  }
+
+  Step FillPipe() {
+    const ssize_t n = ::splice(src_, nullptr, pipe_write_.Get(), nullptr, kBulkPipeBytes,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
+    if (n == 0) src_eof_ = true;
+    in_pipe_ += static_cast<size_t>(n);
+    return Step::kProgress;
+  }
+
+  Step DrainPipe() {
+    const ssize_t n = ::splice(pipe_read_.Get(), nullptr, dst_, nullptr, in_pipe_,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n < 0) return errno == EAGAIN || errno == EINTR ? Step::kWaiting : Step::kFailed;
+    in_pipe_ -= static_cast<size_t>(n);
+    bytes_ += static_cast<uint64_t>(n);
+    return Step::kProgress;
   }
 
   int src_;
@@ -151,15 +203,29 @@ class Direction {
   size_t capacity_ = 0;
   size_t head_ = 0;  // buffer_[head_, tail_) is read and not yet sent
   size_t tail_ = 0;
-  bool fill_ = false;  // the last read filled the buffer
+  bool filled_ = false;  // a read filled the buffer
+  bool bulk_ = false;    // BecomeBulk() has run
+  UniqueFd pipe_read_;
+  UniqueFd pipe_write_;
+  size_t in_pipe_ = 0;
   bool src_eof_ = false;
   bool done_ = false;
   uint64_t bytes_ = 0;
 };
 
+// The agent's side of every relayed connection is the sandbox's loopback, where nothing is
+// lost or queued: Reno sends at once, where a pacing algorithm (BBR, this class of machine's
+// default) arms timers and wakes threads for each burst, which cost a download a sixth of its
+// rate here. Any process may choose Reno; the destination's side keeps the host's choice.
+void UseRenoTowardAgent(int agent) {
+  static constexpr char kReno[] = "reno";
+  ::setsockopt(agent, IPPROTO_TCP, TCP_CONGESTION, kReno, sizeof(kReno) - 1);
+}
+
 }  // namespace
 
 policy::Transfer Relay(int agent, int remote, const RelayOptions& options, int stop_fd) {
+  UseRenoTowardAgent(agent);
   Direction up(agent, remote, options.framer);
   Direction down(remote, agent, nullptr);
   const auto transfer = [&] { return policy::Transfer{up.Bytes(), down.Bytes()}; };
