@@ -302,10 +302,10 @@ for label, name in download_labels.items():
     cpu_all = median([v[1] - session_share(label) for v in values]) / 1e6 / gib
     cpu_client, cpu_origin = (median([v[i] for v in values]) / 1e6 / gib for i in (2, 3))
     rest = cpu_all - cpu_client - cpu_origin
-    stage[label] = max(cpu_client, cpu_origin, rest)
+    stage[label] = max(cpu_client, cpu_origin, rest if label.startswith("aarm") else 0)
     rows.append([name, f"{thousands(rate)} ±{spread:.0%}", f"{rate / base:.0%}",
                  thousands(cpu_all), thousands(cpu_client), thousands(cpu_origin),
-                 thousands(rest)])
+                 thousands(rest) if label.startswith("aarm") else ""])
 in_bare = None
 for path, name in (("bare", "in-process (net_bench): direct"),
                    ("http-connect", "in-process: HTTP proxy, CONNECT")):

@@ -214,9 +214,10 @@ class Direction {
 };
 
 // The agent's side of every relayed connection is the sandbox's loopback, where nothing is
-// lost or queued: Reno sends at once, where a pacing algorithm (BBR, this class of machine's
-// default) arms timers and wakes threads for each burst, which cost a download a sixth of its
-// rate here. Any process may choose Reno; the destination's side keeps the host's choice.
+// lost or queued: Reno sends at once, where a pacing algorithm (BBR, the default on the
+// machines bench/network.sh ran on) arms timers and wakes threads for each burst, which cost a
+// download through a tunnel close to half its rate. Any process may choose Reno; the
+// destination's side keeps the host's choice.
 void UseRenoTowardAgent(int agent) {
   static constexpr char kReno[] = "reno";
   ::setsockopt(agent, IPPROTO_TCP, TCP_CONGESTION, kReno, sizeof(kReno) - 1);
