@@ -171,7 +171,8 @@ for ((rep = 0; rep < reps; rep++)); do
     printf '%s\tlookup\t%s\n' "$rep" "$out" >>"$samples"
     out=$("$bench_bin/receipt_log_gen" "$key" "$scratch/records.jsonl" "$connections")
     rm -f "$scratch/records.jsonl"
-    printf '%s\trecord\t%s\n' "$rep" "$(cut -d' ' -f3 <<<"$out")" >>"$samples"
+    # "records N WALL_NS CPU_NS", per record.
+    printf '%s\trecord\t%s\n' "$rep" "$(cut -d' ' -f4 <<<"$out")" >>"$samples"
 
     # A rotating order, so that no download always follows the same one.
     runs=("bare bare direct 127.0.0.1" "aarm-connect in_sandbox proxy-connect origin.test"
@@ -272,8 +273,8 @@ print_table(["connection (small GET)", "per second", "µs each", "added µs", "C
 record_us = median(record) / 1000
 print()
 print(f"- recording: {records_per_connection:g} signed receipts per connection through aarm-run"
-      f" (its decision, before the dial, and its close); the receipt log alone costs"
-      f" {record_us:,.0f} µs per record (receipt_log_gen, this run): about"
+      f" (its decision, before the dial, and its close); the receipt log alone spends"
+      f" {record_us:,.0f} µs of CPU per record (receipt_log_gen, this run): about"
       f" {records_per_connection * record_us:,.0f} µs of each connection's CPU, {record_us:,.0f}"
       f" of it on the connection's path")
 print(f"- an aarm-run session by itself (start-up and tear-down, a 1-byte download) costs"
