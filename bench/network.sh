@@ -285,7 +285,6 @@ print()
 
 rows = []
 bare_rate = download_mib / (median([v[0] for v in downloads["bare"]]) / 1e9)
-stage = {}  # label: the busiest thread's CPU ms per GiB
 download_labels = {
     "bare": "bare",
     "aarm-connect": "aarm-run, HTTP proxy, CONNECT",
@@ -303,7 +302,6 @@ for label, name in download_labels.items():
     cpu_all = median([v[1] - session_share(label) for v in values]) / 1e6 / gib
     cpu_client, cpu_origin = (median([v[i] for v in values]) / 1e6 / gib for i in (2, 3))
     rest = cpu_all - cpu_client - cpu_origin
-    stage[label] = max(cpu_client, cpu_origin, rest if label.startswith("aarm") else 0)
     rows.append([name, f"{thousands(rate)} ±{spread:.0%}", f"{rate / base:.0%}",
                  thousands(cpu_all), thousands(cpu_client), thousands(cpu_origin),
                  thousands(rest) if label.startswith("aarm") else ""])
@@ -329,10 +327,4 @@ connect_ratio = f"CONNECT {ratio['aarm-connect']:.0%}"
 print(f"- bulk throughput at least 80% of bare: {judged(ratio['aarm-connect'] >= 0.8, connect_ratio)},"
       f" transparent {ratio['aarm-transparent']:.0%}; on one CPU, where the rate is the CPU"
       f" cost alone, {ratio['aarm-connect-1cpu']:.0%}")
-print(f"- with a core for each busy thread, a download would run at 1 GiB per its busiest"
-      f" thread's CPU time: bare {stage['bare']:,.0f} ms/GiB, through the CONNECT tunnel"
-      f" {stage['aarm-connect']:,.0f} ({stage['bare'] / stage['aarm-connect']:.0%} of bare;"
-      f" one-CPU runs: {stage['bare-1cpu']:,.0f} and {stage['aarm-connect-1cpu']:,.0f},"
-      f" {stage['bare-1cpu'] / stage['aarm-connect-1cpu']:.0%}). This machine has {cpus} CPU"
-      f" for a download's three busy threads through aarm-run (origin, relay, client)")
 PY

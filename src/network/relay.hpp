@@ -22,7 +22,8 @@ struct RelayOptions {
 };
 
 // Returns when the connection is over, or at once when `stop_fd` becomes readable. Both
-// descriptors must be non-blocking stream sockets; the caller closes them.
+// descriptors must be non-blocking stream sockets; the caller closes them. The agent's, a
+// connection over the sandbox's loopback, is switched to Reno congestion control.
 policy::Transfer Relay(int agent, int remote, const RelayOptions& options, int stop_fd);
 
 }  // namespace aarm::network::detail
