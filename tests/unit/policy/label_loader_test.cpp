@@ -13,18 +13,12 @@ using aarm::policy::LoadProfile;
 using aarm::policy::Profile;
 using aarm::policy::RecordReads;
 using aarm::policy::testing::ErrorFor;
+using aarm::policy::testing::MustLoad;
 using aarm::policy::testing::ShippedDir;
 using aarm::policy::testing::TempDir;
 using Texts = std::vector<std::string>;
 
 namespace {
-
-Profile MustLoad(const std::string& path) {
-  auto profile = LoadProfile(path, ShippedDir());
-  INFO(path);
-  if (!profile) FAIL(profile.error().message);
-  return *profile;
-}
 
 Texts Names(const Profile& profile) {
   Texts names;

@@ -16,19 +16,13 @@ using aarm::policy::PortRange;
 using aarm::policy::Profile;
 using aarm::policy::RulePattern;
 using aarm::policy::testing::ErrorFor;
+using aarm::policy::testing::MustLoad;
 using aarm::policy::testing::ShippedDir;
 using aarm::policy::testing::TempDir;
 using Hosts = std::vector<std::pair<std::string, std::string>>;
 using Texts = std::vector<std::string>;
 
 namespace {
-
-Profile MustLoad(const std::string& path) {
-  auto profile = LoadProfile(path, ShippedDir());
-  INFO(path);
-  if (!profile) FAIL(profile.error().message);
-  return *profile;
-}
 
 Texts AllowTexts(const Profile& profile) {
   Texts texts;

@@ -31,6 +31,15 @@ inline std::string RulesFixture(std::string_view name) {
   return (SourceRoot() / "tests" / "profiles" / "rules" / name).string();
 }
 
+// The profile `name_or_path` loads to; the test fails with the loader's message when it does not.
+inline Profile MustLoad(const std::string& name_or_path,
+                        const std::string& shipped_dir = ShippedDir()) {
+  auto profile = LoadProfile(name_or_path, shipped_dir);
+  INFO(name_or_path);
+  if (!profile) FAIL(profile.error().message);
+  return *profile;
+}
+
 // A fresh directory, removed with everything in it when the test ends.
 class TempDir {
  public:

@@ -11,18 +11,12 @@ using aarm::policy::DefaultDecision;
 using aarm::policy::LoadProfile;
 using aarm::policy::Profile;
 using aarm::policy::testing::Fixture;
+using aarm::policy::testing::MustLoad;
 using aarm::policy::testing::ShippedDir;
 using aarm::policy::testing::TempDir;
 using Paths = std::vector<std::string>;
 
 namespace {
-
-Profile MustLoad(const std::string& name_or_path, const std::string& shipped_dir = ShippedDir()) {
-  auto profile = LoadProfile(name_or_path, shipped_dir);
-  INFO(name_or_path);
-  REQUIRE(profile.has_value());
-  return *profile;
-}
 
 std::string LoadError(const std::string& name_or_path) {
   auto profile = LoadProfile(name_or_path, ShippedDir());

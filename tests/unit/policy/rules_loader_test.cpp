@@ -21,13 +21,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-Profile MustLoad(const std::string& path) {
-  auto profile = LoadProfile(path, ShippedDir());
-  INFO(path);
-  if (!profile) FAIL(profile.error().message);
-  return *profile;
-}
-
 Strings Ids(const Profile& profile) {
   Strings ids;
   for (const RuleSpec& rule : profile.rules) ids.push_back(rule.id);
