@@ -378,7 +378,9 @@ TEST_CASE("a unix socket of a host service is refused, the agent's own are reach
   std::filesystem::create_directories(services);
   ProfileSpec spec;
   spec.read.push_back(services);
-  spec.write = {"{project}"};
+  // {tmp} is /tmp inside, and the workspace lies below /tmp: the services' read path nested in
+  // a write path must still keep their sockets the host's.
+  spec.write = {"{project}", "{tmp}"};
   ws.WriteProfile(ProfileToml(spec));
   auto host_stream = CountingListener::Unix(SOCK_STREAM, services + "/daemon.sock");
   auto host_datagram = CountingListener::Unix(SOCK_DGRAM, services + "/log.sock");
