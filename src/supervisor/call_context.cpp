@@ -16,7 +16,8 @@ namespace aarm::supervisor {
 
 bool CallContext::OpenView() {
   if (view_) return true;
-  auto view = OpenAgentView(Pid());
+  auto view = settings_.agent_root ? OpenAgentView(Pid(), *settings_.agent_root)
+                                   : OpenAgentView(Pid());
   if (!view) {
     ReplyError(ESRCH);
     return false;

@@ -63,6 +63,7 @@ struct CallSettings {
   NamespaceOps* namespace_ops = nullptr;  // where unlink, rmdir and rename run; may be null
   const HiddenObjects* hidden = nullptr;
   const SocketSettings* sockets = nullptr;
+  SharedAgentRoot* agent_root = nullptr;  // null: each call opens the agent's root itself
 };
 
 class CallContext {

@@ -263,12 +263,13 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   auto resolved = ResolveOrReply(dirfd, *path, options);
   if (!resolved) return;
 
-  struct stat st;
+  struct stat st = resolved->last_stat;
   // Through a magic link the object exists: an O_CREAT there opens it, and is a write.
-  bool exists = resolved->magic_link
-                    ? fstat(resolved->object.Get(), &st) == 0
-                    : fstatat(resolved->parent.Get(), resolved->name.c_str(), &st,
-                              AT_SYMLINK_NOFOLLOW) == 0;
+  bool exists = resolved->magic_link       ? fstat(resolved->object.Get(), &st) == 0
+                : resolved->last_looked_up ? resolved->last_exists
+                                           : fstatat(resolved->parent.Get(),
+                                                     resolved->name.c_str(), &st,
+                                                     AT_SYMLINK_NOFOLLOW) == 0;
   bool tmpfile = (flags & O_TMPFILE) == O_TMPFILE;
   // The kernel creates no regular file under a name written as a directory ("new/").
   if (creating && !exists && path->back() == '/') return ReplyError(EISDIR);

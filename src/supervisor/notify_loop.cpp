@@ -160,7 +160,8 @@ class NotifySupervisor final : public Supervisor {
                           options_.agent_in_namespaces > 0,
                           namespace_ops_ ? &*namespace_ops_ : nullptr,
                           options_.hidden,
-                          &sockets_};
+                          &sockets_,
+                          &agent_root_};
     HandledCall call = HandleCall(request, settings);
     if (call.finish) {
       auto pending = std::make_shared<HandledCall>(std::move(call));
@@ -229,6 +230,7 @@ class NotifySupervisor final : public Supervisor {
   ActionObserver& observer_;
   SupervisorOptions options_;
   SocketSettings sockets_;
+  SharedAgentRoot agent_root_;
   SlowCalls slow_calls_;
   std::optional<NamespaceOps> namespace_ops_;
   UniqueFd failure_fd_;

@@ -1,6 +1,8 @@
 #include "path_resolver.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,7 +71,7 @@ bool AgentMayFollowLinksOf(const AgentView& view, const std::string& proc_dir) {
   if (parts.size() < 2) return false;
   const std::string& pid = parts[1];
   if (pid == view.Status().ns_tgid) return true;
-  int fd = openat(view.root.Get(), ("proc/" + pid + "/status").c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = openat(view.root, ("proc/" + pid + "/status").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   char buffer[4096];
   ssize_t n = read(fd, buffer, sizeof buffer - 1);
@@ -143,15 +145,134 @@ struct Walker {
   }
 };
 
+// The directory a relative path starts from, as the agent has it: its cwd or `dirfd`, held
+// open, with its canonical path.
+struct StartDirectory {
+  UniqueFd fd;
+  std::string canonical;
+};
+
+Result<StartDirectory> OpenStartDirectory(const AgentView& view, int dirfd) {
+  std::string link = "/proc/" + std::to_string(view.pid) + "/" +
+                     (dirfd == AT_FDCWD ? std::string("cwd") : "fd/" + std::to_string(dirfd));
+  StartDirectory start;
+  start.fd.Reset(open(link.c_str(), O_PATH | O_CLOEXEC));
+  if (!start.fd) return FailErrno("bad directory fd", dirfd == AT_FDCWD ? ENOENT : EBADF);
+  struct stat st;
+  if (fstat(start.fd.Get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return FailErrno("not a directory", ENOTDIR);
+  }
+  auto where = PathOfHeld(start.fd.Get());
+  // An unreachable or deleted directory has no path in the agent's view.
+  if (!where || where->empty() || (*where)[0] != '/') return FailErrno("directory gone", ENOENT);
+  start.canonical = NormalizePath(*where);
+  return start;
+}
+
+bool IsUnderProc(const std::string& canonical) {
+  return canonical == "/proc" || canonical.rfind("/proc/", 0) == 0;
+}
+
+// Most paths hold no symlink, no "." or "..", and nothing under /proc: their canonical form is
+// their text, and the kernel can walk to their parent in one openat2 that refuses any symlink
+// on the way (RESOLVE_NO_SYMLINKS). nullopt: the path is not of that kind (a symlink was met,
+// or a component needs the walker's care), and the walker must resolve it.
+std::optional<Result<ResolvedPath>> ResolveWithoutSymlinks(const AgentView& view, int dirfd,
+                                                           const std::string& path,
+                                                           const ResolveOptions& options) {
+  if (options.beneath || options.in_root || options.no_xdev) return std::nullopt;
+  std::deque<std::string> parts = SplitComponents(path);
+  if (parts.empty()) return std::nullopt;
+  for (const std::string& part : parts) {
+    if (part == "." || part == ".." || part.size() > NAME_MAX) return std::nullopt;
+  }
+  UniqueFd start_fd;
+  std::string canonical;
+  if (path[0] == '/') {
+    start_fd.Reset(fcntl(view.root, F_DUPFD_CLOEXEC, 0));
+    if (!start_fd) return std::nullopt;
+    canonical = "/";
+  } else {
+    auto start = OpenStartDirectory(view, dirfd);
+    if (!start) return tl::unexpected(start.error());
+    start_fd = std::move(start->fd);
+    canonical = std::move(start->canonical);
+  }
+  std::string name = std::move(parts.back());
+  parts.pop_back();
+  std::string below;
+  for (const std::string& part : parts) {
+    below += below.empty() ? part : "/" + part;
+    canonical += canonical == "/" ? part : "/" + part;
+  }
+  if (IsUnderProc(canonical)) return std::nullopt;  // "self", magic links: the walker's care
+
+  ResolvedPath out;
+  if (below.empty()) {
+    out.parent = std::move(start_fd);
+  } else {
+    open_how how{};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
+    out.parent.Reset(static_cast<int>(
+        syscall(SYS_openat2, start_fd.Get(), below.c_str(), &how, sizeof how)));
+    if (!out.parent) {
+      // Lookup stopped at a missing or non-directory component, before any symlink: the
+      // kernel would answer the agent the same. Anything else is the walker's to explain.
+      if (errno == ENOENT || errno == ENOTDIR) return FailErrno(path);
+      return std::nullopt;
+    }
+  }
+  struct stat st;
+  bool exists = fstatat(out.parent.Get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  if (!exists && errno != ENOENT) return FailErrno(name);
+  bool trailing_slash = path.back() == '/';
+  if (exists && S_ISLNK(st.st_mode) && (options.follow_last || trailing_slash)) {
+    return std::nullopt;
+  }
+  if (trailing_slash && exists && !S_ISDIR(st.st_mode)) {
+    return FailErrno(name, ENOTDIR);
+  }
+  out.path = canonical == "/" ? "/" + name : canonical + "/" + name;
+  out.name = std::move(name);
+  out.last_looked_up = true;
+  out.last_exists = exists;
+  if (exists) out.last_stat = st;
+  return out;
+}
+
 }  // namespace
 
 Result<AgentView> OpenAgentView(pid_t pid) {
   AgentView view;
   view.pid = pid;
   std::string proc = "/proc/" + std::to_string(pid);
-  view.root.Reset(open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!view.root) return FailErrno("cannot open " + proc + "/root");
+  view.owned_root.Reset(open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!view.owned_root) return FailErrno("cannot open " + proc + "/root");
+  view.root = view.owned_root.Get();
   return view;
+}
+
+Result<AgentView> OpenAgentView(pid_t pid, SharedAgentRoot& shared_root) {
+  AgentView view;
+  view.pid = pid;
+  view.root = shared_root.Get(pid);
+  if (view.root < 0) return FailErrno("cannot open /proc/" + std::to_string(pid) + "/root");
+  return view;
+}
+
+SharedAgentRoot::~SharedAgentRoot() {
+  if (int fd = fd_.load(); fd >= 0) close(fd);
+}
+
+int SharedAgentRoot::Get(pid_t pid) {
+  if (int fd = fd_.load(std::memory_order_acquire); fd >= 0) return fd;
+  std::lock_guard lock(open_mutex_);
+  if (int fd = fd_.load(std::memory_order_relaxed); fd >= 0) return fd;
+  int fd = open(("/proc/" + std::to_string(pid) + "/root").c_str(),
+                O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) fd_.store(fd, std::memory_order_release);
+  return fd;
 }
 
 const AgentStatus& AgentView::Status() const {
@@ -177,24 +298,17 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
   if (path.empty()) return FailErrno("empty path", ENOENT);
   if (path.size() >= PATH_MAX) return FailErrno("path too long", ENAMETOOLONG);
   UniqueFd start_root;
-  Walker walker{view, options, UniqueFd(), {}, view.root.Get(), "/"};
+  if (auto fast = ResolveWithoutSymlinks(view, dirfd, path, options)) return std::move(*fast);
+  Walker walker{view, options, UniqueFd(), {}, view.root, "/"};
   if (path[0] == '/' && !options.in_root && !options.beneath) {
     if (auto r = walker.ResetToRoot(); !r) return tl::unexpected(r.error());
   } else if (path[0] == '/' && options.beneath) {
     return FailErrno("absolute path beneath", EXDEV);
   } else {
-    std::string link = "/proc/" + std::to_string(view.pid) + "/" +
-                       (dirfd == AT_FDCWD ? std::string("cwd") : "fd/" + std::to_string(dirfd));
-    walker.dir.Reset(open(link.c_str(), O_PATH | O_CLOEXEC));
-    if (!walker.dir) return FailErrno("bad directory fd", dirfd == AT_FDCWD ? ENOENT : EBADF);
-    struct stat st;
-    if (fstat(walker.dir.Get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return FailErrno("not a directory", ENOTDIR);
-    }
-    auto where = PathOfHeld(walker.dir.Get());
-    // An unreachable or deleted directory has no path in the agent's view.
-    if (!where || where->empty() || (*where)[0] != '/') return FailErrno("directory gone", ENOENT);
-    walker.canonical = NormalizePath(*where);
+    auto start = OpenStartDirectory(view, dirfd);
+    if (!start) return tl::unexpected(start.error());
+    walker.dir = std::move(start->fd);
+    walker.canonical = std::move(start->canonical);
     if (auto r = walker.CheckMount(walker.dir.Get(), ""); !r) return tl::unexpected(r.error());
     if (options.in_root || options.beneath) {
       walker.root_fd = walker.dir.Get();
@@ -287,6 +401,9 @@ Result<ResolvedPath> Resolve(const AgentView& view, int dirfd, const std::string
       out.path = walker.canonical == "/" ? "/" + name : walker.canonical + "/" + name;
       out.parent = std::move(walker.dir);
       out.name = name;
+      out.last_looked_up = true;
+      out.last_exists = exists;
+      if (exists) out.last_stat = st;
       if (trailing_slash && exists && !S_ISDIR(st.st_mode)) return FailErrno(name, ENOTDIR);
       return out;
     }

@@ -7,7 +7,11 @@
 // a path hold for the object reached).
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include <atomic>
+#include <mutex>
 
 #include <optional>
 #include <string>
@@ -26,7 +30,8 @@ struct AgentStatus {
 
 struct AgentView {
   pid_t pid = 0;           // thread id in the supervisor's PID namespace
-  UniqueFd root;           // O_PATH of /proc/PID/root
+  int root = -1;           // O_PATH of the agent's "/": owned_root, or a SharedAgentRoot's
+  UniqueFd owned_root;
   // Read from /proc/PID/status on first use only: most calls never need it, and the file is
   // one of the costlier ones the kernel renders.
   const AgentStatus& Status() const;
@@ -35,7 +40,28 @@ struct AgentView {
   mutable std::optional<AgentStatus> status_;
 };
 
+// The root every agent process has. SECURITY: the seccomp filter refuses chroot, pivot_root,
+// unshare, setns and namespace flags to clone, so no agent process can ever have another "/"
+// than the first one seen: it is opened once, from the first call's /proc/PID/root, and kept.
+class SharedAgentRoot {
+ public:
+  SharedAgentRoot() = default;
+  SharedAgentRoot(const SharedAgentRoot&) = delete;
+  SharedAgentRoot& operator=(const SharedAgentRoot&) = delete;
+  ~SharedAgentRoot();
+
+  // -1 when `pid` is gone before the root was ever opened.
+  int Get(pid_t pid);
+
+ private:
+  std::atomic<int> fd_{-1};
+  std::mutex open_mutex_;
+};
+
+// The view of `pid`, its root opened for this view alone.
 Result<AgentView> OpenAgentView(pid_t pid);
+// The view of `pid` through the session's shared root.
+Result<AgentView> OpenAgentView(pid_t pid, SharedAgentRoot& shared_root);
 
 struct ResolvedPath {
   std::string path;        // canonical, absolute, in the agent's view
@@ -46,6 +72,10 @@ struct ResolvedPath {
   // `parent`/`name` our own link to it.
   bool magic_link = false;
   UniqueFd object;
+  // What resolution saw of parent/name (lstat), when it looked: callers need not look again.
+  bool last_looked_up = false;
+  bool last_exists = false;
+  struct stat last_stat {};
 };
 
 struct ResolveOptions {
