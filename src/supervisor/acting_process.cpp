@@ -1,6 +1,7 @@
 #include "acting_process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,12 @@
 #include <cstring>
 #include <cstdlib>
 #include <string>
+
+#include "aarm/base/linux_api.hpp"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 
 namespace aarm::supervisor {
 namespace {
@@ -53,6 +60,12 @@ pid_t ParentOf(pid_t pid) {
   return parent;
 }
 
+std::string ExeOf(pid_t tid) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink(("/proc/" + std::to_string(tid) + "/exe").c_str(), exe, sizeof exe - 1);
+  return n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string();
+}
+
 ino_t PidNamespace(pid_t pid) {
   struct stat st;
   if (stat(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), &st) != 0) return 0;
@@ -65,9 +78,7 @@ policy::ActingProcess DescribeActingProcess(pid_t tid) {
   policy::ActingProcess process;
   StatusFields self = ReadStatus(tid);
   process.pid = self.tgid ? self.tgid : tid;
-  char exe[PATH_MAX];
-  ssize_t n = readlink(("/proc/" + std::to_string(tid) + "/exe").c_str(), exe, sizeof exe - 1);
-  if (n > 0) process.exe.assign(exe, static_cast<size_t>(n));
+  process.exe = ExeOf(tid);
   ino_t sandbox_ns = PidNamespace(tid);
   pid_t parent = self.ppid;
   for (int i = 0; i < kMaxParents && parent > 1; ++i) {
@@ -79,5 +90,49 @@ policy::ActingProcess DescribeActingProcess(pid_t tid) {
 }
 
 pid_t ThreadGroupOf(pid_t tid) { return ReadStatus(tid).tgid; }
+
+namespace {
+
+// Threads and processes of a long session come and go; past this many remembered, start over.
+constexpr size_t kMaxRemembered = 4096;
+
+}  // namespace
+
+policy::ActingProcess ActingProcessCache::Describe(pid_t tid) {
+  if (auto known = Find(tid); known && StillTrue(tid, *known)) return known->process;
+  auto entry = std::make_shared<Entry>();
+  // The pidfds are taken before /proc is read: whatever dies after they are open, even while
+  // it is read, shows on them.
+  UniqueFd thread(linux_api::PidfdOpen(tid, PIDFD_THREAD));
+  if (!thread) return DescribeActingProcess(tid);  // a kernel before 6.9, or the thread is gone
+  entry->alive.push_back(std::move(thread));
+  entry->process = DescribeActingProcess(tid);
+  for (pid_t parent : entry->process.ppids) {
+    UniqueFd parent_fd(linux_api::PidfdOpen(parent, 0));
+    if (!parent_fd) return entry->process;  // already gone: true now, not worth remembering
+    entry->alive.push_back(std::move(parent_fd));
+  }
+  // A parent that died between the read of its child's PPid and its pidfd: a reused pid may
+  // now stand in for it.
+  if (!StillTrue(tid, *entry)) return DescribeActingProcess(tid);
+  std::lock_guard lock(mutex_);
+  if (entries_.size() >= kMaxRemembered) entries_.clear();
+  entries_[tid] = entry;
+  return entry->process;
+}
+
+std::shared_ptr<const ActingProcessCache::Entry> ActingProcessCache::Find(pid_t tid) {
+  std::lock_guard lock(mutex_);
+  auto found = entries_.find(tid);
+  return found == entries_.end() ? nullptr : found->second;
+}
+
+bool ActingProcessCache::StillTrue(pid_t tid, const Entry& entry) {
+  pollfd fds[kMaxParents + 1];
+  nfds_t count = 0;
+  for (const UniqueFd& fd : entry.alive) fds[count++] = pollfd{fd.Get(), POLLIN, 0};
+  if (poll(fds, count, 0) != 0) return false;  // one has exited (or poll failed)
+  return ExeOf(tid) == entry.process.exe;
+}
 
 }  // namespace aarm::supervisor

@@ -76,7 +76,10 @@ std::optional<ResolvedPath> CallContext::ResolveOrReply(int dirfd, const std::st
 }
 
 const policy::ActingProcess& CallContext::Process() {
-  if (!process_) process_ = DescribeActingProcess(Pid());
+  if (!process_) {
+    process_ = settings_.processes ? settings_.processes->Describe(Pid())
+                                   : DescribeActingProcess(Pid());
+  }
   return *process_;
 }
 

@@ -16,6 +16,7 @@
 #include "aarm/policy/action.hpp"
 #include "aarm/policy/engine.hpp"
 #include "aarm/supervisor/supervisor.hpp"
+#include "acting_process.hpp"
 #include "namespace_ops.hpp"
 #include "notify_channel.hpp"
 #include "path_resolver.hpp"
@@ -64,6 +65,7 @@ struct CallSettings {
   const HiddenObjects* hidden = nullptr;
   const SocketSettings* sockets = nullptr;
   SharedAgentRoot* agent_root = nullptr;  // null: each call opens the agent's root itself
+  ActingProcessCache* processes = nullptr;  // null: each call reads /proc afresh
 };
 
 class CallContext {

@@ -161,7 +161,8 @@ class NotifySupervisor final : public Supervisor {
                           namespace_ops_ ? &*namespace_ops_ : nullptr,
                           options_.hidden,
                           &sockets_,
-                          &agent_root_};
+                          &agent_root_,
+                          &acting_processes_};
     HandledCall call = HandleCall(request, settings);
     if (call.finish) {
       auto pending = std::make_shared<HandledCall>(std::move(call));
@@ -231,6 +232,7 @@ class NotifySupervisor final : public Supervisor {
   SupervisorOptions options_;
   SocketSettings sockets_;
   SharedAgentRoot agent_root_;
+  ActingProcessCache acting_processes_;
   SlowCalls slow_calls_;
   std::optional<NamespaceOps> namespace_ops_;
   UniqueFd failure_fd_;
