@@ -340,9 +340,6 @@ void Call::Exec(int dirfd, uint64_t path_address, uint64_t argv_address, int at_
   policy::Action action;
   action.kind = ActionKind::kProcessExec;
   action.argv = std::move(*argv);
-  char cwd[PATH_MAX];
-  ssize_t n = readlink(("/proc/" + std::to_string(Pid()) + "/cwd").c_str(), cwd, sizeof cwd - 1);
-  if (n > 0) action.cwd.assign(cwd, static_cast<size_t>(n));
   if (path->empty() && (at_flags & AT_EMPTY_PATH)) {
     // fexecve(): the program is whatever the fd holds.
     char target[PATH_MAX];
@@ -357,6 +354,10 @@ void Call::Exec(int dirfd, uint64_t path_address, uint64_t argv_address, int at_
     if (!resolved) return;
     action.path = resolved->path;
   }
+  // Read once the program is known to exist: a PATH search tries many names in vain.
+  char cwd[PATH_MAX];
+  ssize_t n = readlink(("/proc/" + std::to_string(Pid()) + "/cwd").c_str(), cwd, sizeof cwd - 1);
+  if (n > 0) action.cwd.assign(cwd, static_cast<size_t>(n));
   if (!Decide(std::move(action), EPERM)) return;
   ReplyContinue();
 }

@@ -12,12 +12,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <utility>
 
 #include "aarm/base/paths.hpp"
-#include "acting_process.hpp"
 #include "path_resolver.hpp"
 
 namespace aarm::supervisor {
@@ -36,9 +33,20 @@ std::string ReadLinkOf(pid_t pid, const char* what) {
   return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
 }
 
+// The whole of a small /proc file, read with plain read(2): this runs at every exec.
+std::string ReadProcFile(pid_t pid, const char* what) {
+  std::string all;
+  int fd = open(("/proc/" + std::to_string(pid) + "/" + what).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return all;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof buffer)) > 0) all.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return all;
+}
+
 std::vector<std::string> ReadCmdline(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string all = ReadProcFile(pid, "cmdline");
   std::vector<std::string> argv;
   size_t start = 0;
   while (start < all.size()) {
@@ -54,20 +62,26 @@ std::vector<std::string> ReadCmdline(pid_t pid) {
 // own — the dynamic loader under any name, copied or renamed (a static-pie program looks the
 // same and has its arguments decided as programs too: a false alarm, never a miss).
 bool IsProgramLoader(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/exe", std::ios::binary);
+  int fd = open(("/proc/" + std::to_string(pid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
   Elf64_Ehdr header{};
-  if (!in.read(reinterpret_cast<char*>(&header), sizeof header)) return false;
-  if (memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
-      header.e_type != ET_DYN || header.e_phentsize != sizeof(Elf64_Phdr)) {
-    return false;
+  bool loader = false;
+  if (pread(fd, &header, sizeof header, 0) == sizeof header &&
+      memcmp(header.e_ident, ELFMAG, SELFMAG) == 0 && header.e_ident[EI_CLASS] == ELFCLASS64 &&
+      header.e_type == ET_DYN && header.e_phentsize == sizeof(Elf64_Phdr)) {
+    loader = true;
+    for (int i = 0; i < header.e_phnum && loader; ++i) {
+      Elf64_Phdr segment{};
+      off_t at = static_cast<off_t>(header.e_phoff + static_cast<uint64_t>(i) * sizeof segment);
+      if (pread(fd, &segment, sizeof segment, at) != sizeof segment) {
+        loader = false;
+      } else if (segment.p_type == PT_INTERP) {
+        loader = false;
+      }
+    }
   }
-  in.seekg(static_cast<std::streamoff>(header.e_phoff));
-  for (int i = 0; i < header.e_phnum; ++i) {
-    Elf64_Phdr segment{};
-    if (!in.read(reinterpret_cast<char*>(&segment), sizeof segment)) return false;
-    if (segment.p_type == PT_INTERP) return false;
-  }
-  return true;
+  close(fd);
+  return loader;
 }
 
 // The object a name reaches for the process, as the agent sees its path: symlinks followed,
@@ -98,9 +112,11 @@ bool ExecDenied(pid_t pid, const policy::Engine& engine, bool audit, std::string
   policy::Action action;
   action.kind = policy::ActionKind::kProcessExec;
   action.argv = ReadCmdline(pid);
-  action.cwd = ReadLinkOf(pid, "cwd");
-  action.process = DescribeActingProcess(pid);
-  for (const std::string& candidate : ProgramsOf(pid, action.argv)) {
+  // Rules never look at the acting process, and this decision is not recorded: only the cwd,
+  // for a loader's relative arguments, is needed beyond the command line.
+  std::vector<std::string> programs = ProgramsOf(pid, action.argv);
+  if (programs.size() > 1) action.cwd = ReadLinkOf(pid, "cwd");
+  for (const std::string& candidate : programs) {
     action.path = NormalizePath(candidate, action.cwd.empty() ? "/" : action.cwd);
     policy::Decision decision = engine.Decide(action);
     if (decision.verdict == policy::Verdict::kDeny && (!audit || decision.forbidden)) {
