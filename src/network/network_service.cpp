@@ -2,11 +2,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <atomic>
 #include <functional>
-#include <list>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -18,6 +18,7 @@
 #include "host_lookup.hpp"
 #include "socket_io.hpp"
 #include "tables.hpp"
+#include "worker_pool.hpp"
 
 namespace aarm::network {
 namespace {
@@ -30,8 +31,11 @@ constexpr size_t kMaxConnections = 512;
 constexpr size_t kMaxQueries = 64;
 // getaddrinfo calls at once, for connections and queries together.
 constexpr size_t kMaxLookups = 64;
-// How often the listening thread joins the threads that have finished.
-constexpr auto kReapInterval = std::chrono::milliseconds(500);
+// How long a thread that served a connection or a query waits for the next before it ends.
+constexpr auto kIdleThreadLifetime = std::chrono::milliseconds(10000);
+// Free places the transparent listener's accept queue must have for the supervisor to connect
+// to it without waiting: more than its workers can take at once, with room for the agent's own.
+constexpr uint32_t kQueueRoomToSpare = 64;
 // A pause after accept(2) fails for want of descriptors, so the loop does not spin.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 
@@ -70,6 +74,16 @@ class Service final : public NetworkService {
     redirects_.Expect(ipv6, local_port, std::move(original));
   }
 
+  bool TransparentListenerHasRoom(bool ipv6) const override {
+    const UniqueFd& listener = ipv6 ? sockets_.transparent_v6 : sockets_.transparent_v4;
+    if (!listener) return false;
+    // For a listener the kernel reports its accept queue: its length and its limit.
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    if (::getsockopt(listener.Get(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return false;
+    return info.tcpi_unacked + kQueueRoomToSpare <= info.tcpi_sacked;
+  }
+
   void ExpectProxyClient(uint16_t local_port, policy::ActingProcess process) override {
     proxy_clients_.Expect(false, local_port, {{}, 0, std::move(process)});
   }
@@ -85,23 +99,13 @@ class Service final : public NetworkService {
     std::call_once(stopped_, [this] {
       stop_.Raise();
       if (listener_.joinable()) listener_.join();
-      std::list<Worker> workers;
-      {
-        std::lock_guard lock(workers_mutex_);
-        workers.swap(workers_);
-      }
-      for (Worker& worker : workers) worker.thread.join();
+      connections_.Stop();
+      queries_.Stop();
       sockets_ = ServiceSockets{};
     });
   }
 
  private:
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-    Pool pool;
-  };
-
   void Listen() {
     struct Source {
       int fd;
@@ -136,10 +140,7 @@ class Service final : public NetworkService {
     for (const Source& source : sources) fds.push_back({source.fd, POLLIN, 0});
     fds.push_back({stop_.Fd(), POLLIN, 0});
     for (;;) {
-      const int n = ::poll(fds.data(), fds.size(),
-                           static_cast<int>(std::chrono::milliseconds(kReapInterval).count()));
-      Reap();
-      if (n < 0) continue;
+      if (::poll(fds.data(), fds.size(), -1) < 0) continue;
       if (fds.back().revents) return;
       for (size_t i = 0; i < sources.size(); ++i) {
         if (fds[i].revents) sources[i].ready();
@@ -173,39 +174,10 @@ class Service final : public NetworkService {
     }
   }
 
-  // Runs `work` on a thread of its own, unless its pool is full or the service is stopping.
+  // Runs `work` on a thread of `pool`, unless it is full or the service is stopping.
   bool Spawn(Pool pool, std::function<void()> work) {
-    std::lock_guard lock(workers_mutex_);
     if (stop_.Raised()) return false;
-    const size_t limit = pool == Pool::kConnection ? kMaxConnections : kMaxQueries;
-    const auto in_pool = std::count_if(workers_.begin(), workers_.end(),
-                                       [pool](const Worker& w) { return w.pool == pool; });
-    if (static_cast<size_t>(in_pool) >= limit) return false;
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    try {
-      std::thread thread([work = std::move(work), done] {
-        work();
-        done->store(true);
-      });
-      workers_.push_back({std::move(thread), std::move(done), pool});
-    } catch (const std::system_error&) {
-      return false;
-    }
-    return true;
-  }
-
-  // Joins the threads that have finished.
-  void Reap() {
-    std::list<Worker> finished;
-    {
-      std::lock_guard lock(workers_mutex_);
-      for (auto it = workers_.begin(); it != workers_.end();) {
-        auto next = std::next(it);
-        if (it->done->load()) finished.splice(finished.end(), workers_, it);
-        it = next;
-      }
-    }
-    for (Worker& worker : finished) worker.thread.join();
+    return (pool == Pool::kConnection ? connections_ : queries_).Run(std::move(work));
   }
 
   ServiceSockets sockets_;
@@ -219,8 +191,8 @@ class Service final : public NetworkService {
   detail::DnsService dns_;
   detail::Context context_;
   std::thread listener_;
-  std::mutex workers_mutex_;
-  std::list<Worker> workers_;
+  detail::WorkerPool connections_{kMaxConnections, kIdleThreadLifetime};
+  detail::WorkerPool queries_{kMaxQueries, kIdleThreadLifetime};
   std::once_flag stopped_;
 };
 

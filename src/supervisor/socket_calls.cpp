@@ -310,7 +310,9 @@ bool SocketCall::ConnectToProxy(const InetAddress& destination) {
   uint16_t port = LocalPort(fd);
   if (port == 0) return false;
   settings_.service->ExpectProxyClient(port, call_.Process());
-  PerformConnect(Loopback(socket_.domain, true, destination.port));
+  // The kernel completes the connect: from the port now known, to whatever address a racing
+  // thread may have written meanwhile — inside the sandbox's namespace only its own loopback.
+  call_.ReplyContinue();
   return true;
 }
 
@@ -360,7 +362,12 @@ void SocketCall::RedirectToListener(const InetAddress& destination, int family) 
   // records the connection then, under the name asked for.
   settings_.service->ExpectRedirect(!destination.ipv4, port,
                                     {destination.Destination(), destination.port, call_.Process()});
-  PerformConnect(Loopback(socket_.domain, destination.ipv4, network::kTransparentPort));
+  RawAddress listener = Loopback(socket_.domain, destination.ipv4, network::kTransparentPort);
+  if (settings_.service->TransparentListenerHasRoom(!destination.ipv4)) {
+    // Completes within the call, so no thread of its own is needed to wait for it.
+    return call_.ReplyFromLastCall(connect(fd, listener.Get(), listener.length));
+  }
+  PerformConnect(listener);
 }
 
 UniqueFd SocketCall::DecideUnixPath(const std::string& path, ActionKind kind) {

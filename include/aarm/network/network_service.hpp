@@ -69,6 +69,11 @@ class NetworkService {
   // connection from that port is then decided as a connection to `original`.
   virtual void ExpectRedirect(bool ipv6, uint16_t local_port, RedirectedConnection original) = 0;
 
+  // Whether the transparent listener's accept queue has room to spare, so that a blocking
+  // connect to it completes within the call (on a loopback the handshake runs inline) instead
+  // of waiting for a retransmitted SYN.
+  virtual bool TransparentListenerHasRoom(bool ipv6) const = 0;
+
   // Called before the supervisor connects an agent's socket, bound to `local_port` on the
   // sandbox's 127.0.0.1, to the HTTP or SOCKS proxy: the connection accepted from that port is
   // then recorded as made by `process` (the proxies alone cannot tell which process of the
