@@ -10,7 +10,7 @@
 //             with process_vm_readv, the notification checked with NOTIF_ID_VALID, the file
 //             opened relative to the caller's cwd or dirfd, and the descriptor injected with
 //             one NOTIF_ADDFD | SECCOMP_ADDFD_FLAG_SEND. Every other mediated call is checked
-//             the same way (path read, ID_VALID) and continued.
+//             the same way (path or address read, ID_VALID) and continued.
 //
 // Both modes set SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP. WORKERS threads (default 4, as aarm-run)
 // block in NOTIF_RECV. Files created by `emulate` get the supervisor's credentials and umask,
@@ -44,9 +44,10 @@ static const unsigned long kSyncWakeUp = 1;
 #define __NR_fchmodat2 452
 #endif
 
-// The set aarm-run's filter notifies (src/syscalls/mediated.cpp): exec, open and every call
-// that changes a name or its metadata.
+// The set aarm-run's filter notifies (src/syscalls/mediated.cpp): exec, open, every call that
+// changes a name or its metadata, and connect (notified in every network mode).
 static const int kMediated[] = {
+    __NR_connect,
     __NR_execve,   __NR_execveat,  __NR_open,      __NR_openat,   __NR_openat2,  __NR_creat,
     __NR_truncate, __NR_unlink,    __NR_unlinkat,  __NR_rmdir,    __NR_mkdir,    __NR_mkdirat,
     __NR_mknod,    __NR_mknodat,   __NR_rename,    __NR_renameat, __NR_renameat2, __NR_link,
@@ -187,8 +188,24 @@ static void EmulateOpen(const struct seccomp_notif* request, const char* path) {
   close(fd);
 }
 
+// A connect's address, read and checked as a mediator must before deciding on it.
+static void CheckConnect(const struct seccomp_notif* request) {
+  struct sockaddr_storage address;
+  size_t length = (size_t)request->data.args[2];
+  if (length > sizeof address) length = sizeof address;
+  struct iovec local = {&address, length};
+  struct iovec remote = {(void*)(uintptr_t)request->data.args[1], length};
+  if (process_vm_readv((pid_t)request->pid, &local, 1, &remote, 1, 0) != (ssize_t)length) {
+    return Send(request->id, 0, -EFAULT, 0);
+  }
+  uint64_t id = request->id;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return;
+  Continue(request->id);
+}
+
 static void Answer(const struct seccomp_notif* request) {
   if (!emulate) return Continue(request->id);
+  if (request->data.nr == __NR_connect) return CheckConnect(request);
   char path[PATH_MAX];
   int err = ReadPath((pid_t)request->pid, PathArgument(&request->data), path, sizeof path);
   if (err != 0) return Send(request->id, 0, err, 0);

@@ -31,6 +31,22 @@ constexpr size_t kMaxArgTotal = 8 << 20;    // above what the kernel accepts for
 
 int AsFd(uint64_t arg) { return static_cast<int>(static_cast<int32_t>(arg)); }
 
+// What open(2) takes; it ignores other bits, and openat2(2) refuses them.
+constexpr int kOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND |
+                           O_NONBLOCK | O_DSYNC | O_SYNC | O_ASYNC | O_DIRECT | O_LARGEFILE |
+                           O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE;
+
+// Opens `name` in `parent` without following it should it be (or have become) a symlink: ELOOP.
+// SECURITY: RESOLVE_NO_SYMLINKS instead of O_NOFOLLOW, which would stay in the file's status
+// flags for the agent to read back with F_GETFL.
+int OpenWithoutFollowing(int parent, const std::string& name, int flags, mode_t mode) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags);
+  how.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode & 07777 : 0;
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
+  return static_cast<int>(syscall(SYS_openat2, parent, name.c_str(), &how, sizeof how));
+}
+
 // One file or exec call in progress. Each method decodes one syscall family; the agent's memory
 // is read once, into this object, and the notification checked to be alive before anything is
 // done.
@@ -295,8 +311,7 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   }
   // O_NONBLOCK: a FIFO swapped in after the check above must not hold a worker forever; the
   // flag is taken off again unless the agent asked for it.
-  int open_flags = (flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) & ~O_NOFOLLOW;
-  if (!resolved->magic_link) open_flags |= O_NOFOLLOW;
+  int open_flags = (flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) & kOpenFlags;
   // SECURITY: decided as a read or write of an existing file, the open must not create one
   // should the name vanish meanwhile.
   if (creating && exists) {
@@ -309,12 +324,15 @@ void Call::Open(int dirfd, uint64_t path_address, int flags, mode_t mode,
   // SECURITY: O_TRUNC would empty the file before the check on the object below; the open is
   // made without it and the truncation done once the object is known to be allowed.
   bool truncate = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
-  int fd = openat(resolved->parent.Get(), resolved->name.c_str(), open_flags & ~O_TRUNC,
-                  create_mode);
+  int fd = resolved->magic_link
+               ? openat(resolved->parent.Get(), resolved->name.c_str(), open_flags & ~O_TRUNC,
+                        create_mode)
+               : OpenWithoutFollowing(resolved->parent.Get(), resolved->name,
+                                      open_flags & ~O_TRUNC, create_mode);
   if (fd < 0) return ReplyError(errno);
-  if (!(flags & O_NONBLOCK) && !(flags & O_PATH)) {
-    int status = fcntl(fd, F_GETFL);
-    if (status >= 0) fcntl(fd, F_SETFL, status & ~O_NONBLOCK);
+  if (!(flags & O_NONBLOCK)) {
+    // The status flags F_SETFL sets, as the open left them, but O_NONBLOCK.
+    fcntl(fd, F_SETFL, open_flags & (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME));
   }
   struct stat opened;
   if (fstat(fd, &opened) == 0 && IsHiddenObject(opened.st_dev, opened.st_ino)) {

@@ -186,17 +186,17 @@ std::optional<Result<ResolvedPath>> ResolveWithoutSymlinks(const AgentView& view
   for (const std::string& part : parts) {
     if (part == "." || part == ".." || part.size() > NAME_MAX) return std::nullopt;
   }
-  UniqueFd start_fd;
+  UniqueFd start_fd;  // empty: the start is the agent's root, which the view holds
+  int start = view.root;
   std::string canonical;
   if (path[0] == '/') {
-    start_fd.Reset(fcntl(view.root, F_DUPFD_CLOEXEC, 0));
-    if (!start_fd) return std::nullopt;
     canonical = "/";
   } else {
-    auto start = OpenStartDirectory(view, dirfd);
-    if (!start) return tl::unexpected(start.error());
-    start_fd = std::move(start->fd);
-    canonical = std::move(start->canonical);
+    auto opened = OpenStartDirectory(view, dirfd);
+    if (!opened) return tl::unexpected(opened.error());
+    start_fd = std::move(opened->fd);
+    start = start_fd.Get();
+    canonical = std::move(opened->canonical);
   }
   std::string name = std::move(parts.back());
   parts.pop_back();
@@ -209,13 +209,14 @@ std::optional<Result<ResolvedPath>> ResolveWithoutSymlinks(const AgentView& view
 
   ResolvedPath out;
   if (below.empty()) {
-    out.parent = std::move(start_fd);
+    out.parent = start_fd ? std::move(start_fd) : UniqueFd(fcntl(start, F_DUPFD_CLOEXEC, 0));
+    if (!out.parent) return std::nullopt;
   } else {
     open_how how{};
     how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
     how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
     out.parent.Reset(static_cast<int>(
-        syscall(SYS_openat2, start_fd.Get(), below.c_str(), &how, sizeof how)));
+        syscall(SYS_openat2, start, below.c_str(), &how, sizeof how)));
     if (!out.parent) {
       // Lookup stopped at a missing or non-directory component, before any symlink: the
       // kernel would answer the agent the same. Anything else is the walker's to explain.

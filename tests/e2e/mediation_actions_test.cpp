@@ -136,6 +136,35 @@ TEST_CASE("file.read: an allowed file is read, a denied one gets EACCES", "[e2e]
   CHECK(ReadFileText(world.P("secret.txt")) == "secret.txt\n");
 }
 
+TEST_CASE("an opened file carries the status flags the agent asked for, as a bare open does",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  // The supervisor opens with O_NONBLOCK (a FIFO swapped in must not hold a worker) and takes
+  // it off again: F_GETFL must read as after the same open outside the sandbox.
+  const std::string script =
+      "import fcntl, os, sys\n"
+      "for name, flags in [('notes.txt', os.O_RDONLY),\n"
+      "                    ('open.txt', os.O_WRONLY | os.O_APPEND),\n"
+      "                    ('notes.txt', os.O_RDONLY | os.O_NONBLOCK),\n"
+      "                    ('notes.txt', os.O_RDONLY | os.O_ASYNC),\n"
+      "                    ('fresh.txt', os.O_WRONLY | os.O_CREAT | os.O_EXCL)]:\n"
+      "    fd = os.open(name, flags, 0o644)\n"
+      "    print(oct(fcntl.fcntl(fd, fcntl.F_GETFL)))\n"
+      "    os.close(fd)\n";
+  WriteFileText(world.P("flags.py"), script);
+  auto bare = RunProcess({.argv = {"/usr/bin/python3", world.P("flags.py")},
+                          .env = {"PATH=/usr/bin:/bin"},
+                          .cwd = world.ws.Project()});
+  REQUIRE(bare.status == 0);
+  unlink(world.P("fresh.txt").c_str());
+  auto run = RunRecorded(world.ws, {"python3", world.P("flags.py")});
+  CHECK(run.result.status == 0);
+  CHECK(run.result.out == bare.out);
+  CHECK(std::count(run.result.out.begin(), run.result.out.end(), '\n') == 5);
+  CHECK(FindAction(run.records, "file.create", world.P("fresh.txt")));
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
+}
+
 TEST_CASE("file.write: an allowed file is written, a denied one stays as it was",
           "[e2e][mediation]") {
   ActionWorld world;
