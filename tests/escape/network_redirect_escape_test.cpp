@@ -113,5 +113,22 @@ TEST_CASE("the sandbox's own proxy is reached on its loopback without a redirect
   }
 }
 
+TEST_CASE("a thread rewriting the address of a connect to the proxy reaches nothing else",
+          "[escape][network][proxy]") {
+  // The kernel completes a connect to the proxy once the supervisor has bound the socket and
+  // announced its port: a port written meanwhile must still reach only the sandbox's loopback,
+  // never the host's server on that port.
+  RedirectWorld world;
+  auto run = world.Probe({"connect-race", "127.0.0.1", "3128", world.port, "2000"});
+  INFO(run.result.out << run.result.err);
+  CHECK(run.result.status == 0);
+  const std::string line = FirstLine(run.result.out);
+  CHECK(line.rfind("ok went=", 0) == 0);
+  CHECK(line.find(" reached_denied=0") != std::string::npos);
+  CHECK(line.find("ok went=0 ") == std::string::npos);  // the proxy itself was reached
+  CHECK(world.web.Connections() == 0);
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
+}
+
 }  // namespace
 }  // namespace aarm::testing
