@@ -2,8 +2,11 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+
+#include "ed25519.hpp"
 
 namespace aarm::receipts::detail {
 namespace {
@@ -81,37 +84,18 @@ std::string RawPublicKey(EVP_PKEY* key) {
   return raw;
 }
 
-bool SignatureChecker::Prepare(EVP_PKEY* key) {
-  key_ = nullptr;
-  // A fresh context: initializing a used one again keeps the key it was first given.
-  context_.reset(EVP_MD_CTX_new());
-  if (!context_ || EVP_DigestVerifyInit(context_.get(), nullptr, nullptr, nullptr, key) != 1) {
-    return false;
-  }
-  key_ = key;
-  return true;
-}
-
 bool SignatureChecker::Verify(EVP_PKEY* key, std::string_view message,
                               std::string_view signature) {
-  if (signature.size() != 64) return false;
-  auto check = [&] {
-    return EVP_DigestVerify(context_.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                            signature.size(),
-                            reinterpret_cast<const unsigned char*>(message.data()),
-                            message.size()) == 1;
-  };
-  bool fresh = key != key_;
-  if (fresh && !Prepare(key)) {
-    ERR_clear_error();
-    return false;
+  if (key != key_.get()) {
+    std::string raw = RawPublicKey(key);
+    if (raw.size() != key_bytes_.size() || EVP_PKEY_up_ref(key) != 1) {
+      key_.reset();
+      return false;
+    }
+    key_.reset(key);
+    std::copy(raw.begin(), raw.end(), key_bytes_.begin());
   }
-  if (check()) return true;
-  // OpenSSL releases may refuse a second one-shot check on one context; a signature is called
-  // bad only by a context prepared for it alone.
-  bool valid = !fresh && Prepare(key) && check();
-  if (!valid) ERR_clear_error();
-  return valid;
+  return Ed25519Verify(key_bytes_, message, signature);
 }
 
 std::string TakeOpensslError() {

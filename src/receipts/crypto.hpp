@@ -34,20 +34,19 @@ PkeyPtr Ed25519PublicKey(std::string_view raw);
 // The 32 raw public bytes of an Ed25519 key.
 std::string RawPublicKey(EVP_PKEY* key);
 
-// Checks Ed25519 signatures through a context prepared once for the last key used, instead of
-// one built per signature. Not shared between threads: each checking thread has its own.
+// Checks Ed25519 signatures by the last key used, whose raw bytes it keeps instead of reading
+// them from the key for every signature. Not shared between threads: each checking thread has
+// its own.
 class SignatureChecker {
  public:
   // True when `signature` (raw, 64 bytes) is `key`'s Ed25519 signature of `message`.
   bool Verify(EVP_PKEY* key, std::string_view message, std::string_view signature);
 
  private:
-  bool Prepare(EVP_PKEY* key);
-
-  // The context holds a reference to its key, so `key_` cannot be freed and its address reused
-  // by another key while they are compared.
-  MdContextPtr context_;
-  EVP_PKEY* key_ = nullptr;
+  // Holds a reference to the key whose bytes are kept, so that its address cannot be freed and
+  // reused by another key while they are compared.
+  PkeyPtr key_;
+  std::array<unsigned char, 32> key_bytes_{};
 };
 
 // The last OpenSSL error as text, emptying OpenSSL's error queue of this thread.

@@ -2,18 +2,19 @@
 
 #include <fcntl.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <mutex>
 
 #include "aarm/base/paths.hpp"
 #include "aarm/base/unique_fd.hpp"
 #include "aarm/receipts/canonical.hpp"
 #include "crypto.hpp"
+#include "ed25519.hpp"
 #include "file_util.hpp"
 
 namespace aarm::receipts {
@@ -97,6 +98,24 @@ Result<void> WriteFileAtomically(const std::string& path, const std::string& con
   return {};
 }
 
+// Prepares `signer` from `key`'s seed, checked to derive the public key OpenSSL reads (returned,
+// raw).
+Result<std::string> LoadSigner(EVP_PKEY* key, detail::Ed25519Signer& signer) {
+  detail::Ed25519Seed seed{};
+  size_t length = seed.size();
+  bool read = EVP_PKEY_get_raw_private_key(key, seed.data(), &length) == 1 &&
+              length == seed.size();
+  bool loaded = read && signer.Load(seed);
+  OPENSSL_cleanse(seed.data(), seed.size());
+  if (!read) return Fail("cannot read the Ed25519 private key: " + detail::TakeOpensslError());
+  std::string public_raw = detail::RawPublicKey(key);
+  const auto& derived = signer.PublicBytes();
+  if (!loaded || public_raw != std::string(derived.begin(), derived.end())) {
+    return Fail("cannot prepare the Ed25519 key for signing");
+  }
+  return public_raw;
+}
+
 }  // namespace
 
 struct SigningKey::State {
@@ -104,10 +123,7 @@ struct SigningKey::State {
   std::string public_base64;
   bool pinned = false;
   std::string origin;
-  // Prepared once and reused: preparing a signing context costs OpenSSL 3 an algorithm fetch and
-  // several allocations, a few percent of an Ed25519 signature.
-  std::mutex sign_mutex;
-  detail::MdContextPtr sign_context;
+  detail::Ed25519Signer signer;
 };
 
 SigningKey::SigningKey(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -123,7 +139,9 @@ Result<SigningKey> SigningKey::Generate() {
   PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   if (!key) return Fail("cannot generate an Ed25519 key: " + detail::TakeOpensslError());
   auto state = std::make_unique<State>();
-  state->public_base64 = Base64Encode(detail::RawPublicKey(key.get()));
+  auto public_raw = LoadSigner(key.get(), state->signer);
+  if (!public_raw) return tl::unexpected(public_raw.error());
+  state->public_base64 = Base64Encode(*public_raw);
   state->key = std::move(key);
   state->pinned = false;
   state->origin = "a fresh session key";
@@ -146,7 +164,9 @@ Result<SigningKey> SigningKey::FromPem(std::string_view pem, const std::string& 
   auto key = DecodeEd25519(pem, origin, KeyHalf::kPrivate);
   if (!key) return tl::unexpected(key.error());
   auto state = std::make_unique<State>();
-  state->public_base64 = Base64Encode(detail::RawPublicKey(key->get()));
+  auto public_raw = LoadSigner(key->get(), state->signer);
+  if (!public_raw) return Fail(origin + ": " + public_raw.error().message);
+  state->public_base64 = Base64Encode(*public_raw);
   state->key = std::move(*key);
   state->pinned = true;
   state->origin = origin;
@@ -160,35 +180,9 @@ Result<SigningKey> SigningKey::Load(const std::string& path) {
 }
 
 Result<std::string> SigningKey::Sign(std::string_view message) const {
-  std::lock_guard lock(state_->sign_mutex);
-  detail::MdContextPtr& context = state_->sign_context;
-  auto prepare = [&] {
-    context.reset(EVP_MD_CTX_new());
-    return context &&
-           EVP_DigestSignInit(context.get(), nullptr, nullptr, nullptr, state_->key.get()) == 1;
-  };
-  std::string signature(64, '\0');
-  auto sign = [&] {
-    size_t length = signature.size();
-    return EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()),
-                          &length, reinterpret_cast<const unsigned char*>(message.data()),
-                          message.size()) == 1 &&
-           length == signature.size();
-  };
-  bool fresh = !context;
-  if (fresh && !prepare()) {
-    context.reset();
-    return Fail("cannot sign a receipt: " + detail::TakeOpensslError());
-  }
-  if (!sign()) {
-    // OpenSSL releases may refuse a second one-shot signature on one context: then a fresh one.
-    ERR_clear_error();
-    if (fresh || !prepare() || !sign()) {
-      context.reset();
-      return Fail("cannot sign a receipt: " + detail::TakeOpensslError());
-    }
-  }
-  return Base64Encode(signature);
+  detail::Ed25519Signature signature = state_->signer.Sign(message);
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(signature.data()),
+                                       signature.size()));
 }
 
 Result<std::string> SigningKey::PrivatePem() const {
