@@ -17,6 +17,7 @@
 #include "handlers.hpp"
 #include "host_lookup.hpp"
 #include "socket_io.hpp"
+#include "acceptor_pool.hpp"
 #include "tables.hpp"
 #include "worker_pool.hpp"
 
@@ -25,7 +26,7 @@ namespace {
 
 using detail::Clock;
 
-// Connections served at once; one more is turned away (reset) until one ends.
+// Connections served at once; more wait in the listening sockets' backlog until one ends.
 constexpr size_t kMaxConnections = 512;
 // DNS queries being looked up at once; one more is answered SERVFAIL.
 constexpr size_t kMaxQueries = 64;
@@ -36,10 +37,6 @@ constexpr auto kIdleThreadLifetime = std::chrono::milliseconds(10000);
 // Free places the transparent listener's accept queue must have for the supervisor to connect
 // to it without waiting: more than its workers can take at once, with room for the agent's own.
 constexpr uint32_t kQueueRoomToSpare = 64;
-// A pause after accept(2) fails for want of descriptors, so the loop does not spin.
-constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
-
-enum class Pool { kConnection, kQuery };
 
 class Service final : public NetworkService {
  public:
@@ -62,10 +59,30 @@ class Service final : public NetworkService {
   ~Service() override { Stop(); }
 
   Result<void> Begin() {
+    std::vector<detail::AcceptorPool::Listener> listeners;
+    const auto add = [&](const UniqueFd& fd, detail::AcceptorPool::Serve serve) {
+      if (fd) listeners.push_back({fd.Get(), std::move(serve)});
+    };
+    add(sockets_.http_proxy, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeHttpProxy(context_, std::move(agent), ProxyClient(port));
+    });
+    add(sockets_.socks_proxy, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeSocksProxy(context_, std::move(agent), ProxyClient(port));
+    });
+    add(sockets_.transparent_v4, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeTransparent(context_, std::move(agent), false, port);
+    });
+    add(sockets_.transparent_v6, [this](UniqueFd agent, uint16_t port) {
+      detail::ServeTransparent(context_, std::move(agent), true, port);
+    });
+    if (auto started = acceptors_.Start(std::move(listeners), stop_.Fd()); !started) {
+      return started;
+    }
+    if (!sockets_.dns) return {};
     try {
-      listener_ = std::thread([this] { Listen(); });
+      resolver_ = std::thread([this] { AnswerQueries(); });
     } catch (const std::system_error& e) {
-      return FailErrno("cannot start the network service's thread", e.code().value());
+      return FailErrno("cannot start the network service's resolver thread", e.code().value());
     }
     return {};
   }
@@ -98,52 +115,24 @@ class Service final : public NetworkService {
   void Stop() override {
     std::call_once(stopped_, [this] {
       stop_.Raise();
-      if (listener_.joinable()) listener_.join();
-      connections_.Stop();
+      if (resolver_.joinable()) resolver_.join();
+      acceptors_.Stop();
       queries_.Stop();
       sockets_ = ServiceSockets{};
     });
   }
 
  private:
-  void Listen() {
-    struct Source {
-      int fd;
-      std::function<void()> ready;
-    };
-    std::vector<Source> sources;
-    const auto add_stream = [&](const UniqueFd& fd, std::function<void(UniqueFd, uint16_t)> serve) {
-      if (!fd) return;
-      sources.push_back({fd.Get(), [this, listen_fd = fd.Get(), serve] { Accept(listen_fd, serve); }});
-    };
-    add_stream(sockets_.http_proxy, [this](UniqueFd agent, uint16_t port) {
-      detail::ServeHttpProxy(context_, std::move(agent), ProxyClient(port));
-    });
-    add_stream(sockets_.socks_proxy, [this](UniqueFd agent, uint16_t port) {
-      detail::ServeSocksProxy(context_, std::move(agent), ProxyClient(port));
-    });
-    add_stream(sockets_.transparent_v4, [this](UniqueFd agent, uint16_t port) {
-      detail::ServeTransparent(context_, std::move(agent), false, port);
-    });
-    add_stream(sockets_.transparent_v6, [this](UniqueFd agent, uint16_t port) {
-      detail::ServeTransparent(context_, std::move(agent), true, port);
-    });
-    if (sockets_.dns) {
-      sources.push_back({sockets_.dns.Get(), [this] {
-                           dns_.Receive([this](std::function<void()> work) {
-                             return Spawn(Pool::kQuery, std::move(work));
-                           });
-                         }});
-    }
-
-    std::vector<pollfd> fds;
-    for (const Source& source : sources) fds.push_back({source.fd, POLLIN, 0});
-    fds.push_back({stop_.Fd(), POLLIN, 0});
+  // Takes the DNS queries off the resolver's socket; each is answered on a thread of its own.
+  void AnswerQueries() {
+    pollfd fds[2] = {{sockets_.dns.Get(), POLLIN, 0}, {stop_.Fd(), POLLIN, 0}};
     for (;;) {
-      if (::poll(fds.data(), fds.size(), -1) < 0) continue;
-      if (fds.back().revents) return;
-      for (size_t i = 0; i < sources.size(); ++i) {
-        if (fds[i].revents) sources[i].ready();
+      if (::poll(fds, 2, -1) < 0) continue;
+      if (fds[1].revents) return;
+      if (fds[0].revents) {
+        dns_.Receive([this](std::function<void()> work) {
+          return !stop_.Raised() && queries_.Run(std::move(work));
+        });
       }
     }
   }
@@ -151,33 +140,6 @@ class Service final : public NetworkService {
   policy::ActingProcess ProxyClient(uint16_t peer_port) {
     auto announced = proxy_clients_.Take(false, peer_port);
     return announced ? std::move(announced->process) : policy::ActingProcess{};
-  }
-
-  void Accept(int listen_fd, const std::function<void(UniqueFd, uint16_t)>& serve) {
-    for (;;) {
-      sockaddr_storage peer = {};
-      socklen_t length = sizeof(peer);
-      UniqueFd agent(::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length,
-                               SOCK_NONBLOCK | SOCK_CLOEXEC));
-      if (!agent) {
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-          detail::SleepUnlessStopped(kAcceptBackoff, stop_.Fd());
-        }
-        return;
-      }
-      uint16_t port = 0;
-      detail::AddressOf(peer, &port);
-      auto shared = std::make_shared<UniqueFd>(std::move(agent));
-      if (!Spawn(Pool::kConnection, [serve, shared, port] { serve(std::move(*shared), port); })) {
-        detail::CloseWithReset(std::move(*shared));
-      }
-    }
-  }
-
-  // Runs `work` on a thread of `pool`, unless it is full or the service is stopping.
-  bool Spawn(Pool pool, std::function<void()> work) {
-    if (stop_.Raised()) return false;
-    return (pool == Pool::kConnection ? connections_ : queries_).Run(std::move(work));
   }
 
   ServiceSockets sockets_;
@@ -190,8 +152,8 @@ class Service final : public NetworkService {
   detail::AddressNames names_;
   detail::DnsService dns_;
   detail::Context context_;
-  std::thread listener_;
-  detail::WorkerPool connections_{kMaxConnections, kIdleThreadLifetime};
+  std::thread resolver_;
+  detail::AcceptorPool acceptors_{kMaxConnections, kIdleThreadLifetime};
   detail::WorkerPool queries_{kMaxQueries, kIdleThreadLifetime};
   std::once_flag stopped_;
 };
