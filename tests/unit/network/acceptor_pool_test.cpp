@@ -86,6 +86,17 @@ struct Gate {
   }
 };
 
+// Serving sends the connection's number ('1', '2', ...) and holds the first `held` of them
+// until the gate opens.
+AcceptorPool::Serve NumberAndHold(std::atomic<int>& served, Gate& gate, int held) {
+  return [&served, &gate, held](UniqueFd connection, uint16_t) {
+    const int number = ++served;
+    const char letter = static_cast<char>('0' + number);
+    ::send(connection.Get(), &letter, 1, MSG_NOSIGNAL);
+    if (number <= held) gate.Hold();
+  };
+}
+
 TEST_CASE("each listener's connections are served with their peer port", "[network][pool]") {
   auto stop = Signal::Create();
   REQUIRE(stop);
@@ -124,14 +135,7 @@ TEST_CASE("a connection held open does not keep the next one waiting", "[network
   Gate gate;
   std::atomic<int> served{0};
   AcceptorPool pool(4, 10s);
-  REQUIRE(pool.Start({{listener.fd.Get(),
-                       [&](UniqueFd connection, uint16_t) {
-                         const int number = ++served;
-                         const char letter = static_cast<char>('0' + number);
-                         ::send(connection.Get(), &letter, 1, MSG_NOSIGNAL);
-                         if (number == 1) gate.Hold();
-                       }}},
-                     stop->Fd()));
+  REQUIRE(pool.Start({{listener.fd.Get(), NumberAndHold(served, gate, 1)}}, stop->Fd()));
   auto held = ConnectTo(listener.port);
   CHECK(ReadsByte(held, '1'));
   auto next = ConnectTo(listener.port);
@@ -150,14 +154,7 @@ TEST_CASE("connections beyond the threads wait in the backlog and are served lat
   Gate gate;
   std::atomic<int> served{0};
   AcceptorPool pool(2, 10s);
-  REQUIRE(pool.Start({{listener.fd.Get(),
-                       [&](UniqueFd connection, uint16_t) {
-                         const int number = ++served;
-                         const char letter = static_cast<char>('0' + number);
-                         ::send(connection.Get(), &letter, 1, MSG_NOSIGNAL);
-                         if (number <= 2) gate.Hold();
-                       }}},
-                     stop->Fd()));
+  REQUIRE(pool.Start({{listener.fd.Get(), NumberAndHold(served, gate, 2)}}, stop->Fd()));
   auto first = ConnectTo(listener.port);
   auto second = ConnectTo(listener.port);
   CHECK(ReadsByte(first, '1'));
