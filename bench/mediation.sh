@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/common.bash
 source "$here/lib/common.bash"
 
-bench_require strace make gcc python3
+bench_require strace make gcc python3 taskset
 # The project lives in a tmpfs when the script may mount one: creating files on this class of
 # machine's shared ext4 costs anywhere from 10 µs to 1 ms, which would swamp what is measured.
 bench_enter_mount_namespace "$@"
@@ -71,21 +71,27 @@ receipts=$scratch/receipts.jsonl
 samples=$scratch/samples.tsv
 : >"$samples"
 
-mechanisms=(bare floor-continue floor-emulate aarm-run strace)
+# The -1cpu rows run the same, pinned to one CPU: there no hand-off crosses CPUs, so what is
+# left over the floor is the mediator's own work (not measured for the build, which needs both).
+mechanisms=(bare floor-continue floor-emulate aarm-run strace floor-emulate-1cpu aarm-run-1cpu)
 
-# wrap MECHANISM COMMAND...: runs COMMAND under MECHANISM.
+# wrap MECHANISM COMMAND...: runs COMMAND under MECHANISM (a -1cpu one pinned to CPU 0).
 wrap() {
-    local mechanism=$1
+    local mechanism=$1 pin=()
     shift
+    if [[ $mechanism == *-1cpu ]]; then
+        pin=(taskset -c 0)
+        mechanism=${mechanism%-1cpu}
+    fi
     case $mechanism in
-        bare) "$@" ;;
-        floor-continue) "$bench_bin/mediate_floor" continue -- "$@" ;;
-        floor-emulate) "$bench_bin/mediate_floor" emulate -- "$@" ;;
+        bare) "${pin[@]}" "$@" ;;
+        floor-continue) "${pin[@]}" "$bench_bin/mediate_floor" continue -- "$@" ;;
+        floor-emulate) "${pin[@]}" "$bench_bin/mediate_floor" emulate -- "$@" ;;
         aarm-run)
             rm -f "$receipts"
-            "$bin_dir/aarm-run" --key "$key" -r "$receipts" -- "$@"
+            "${pin[@]}" "$bin_dir/aarm-run" --key "$key" -r "$receipts" -- "$@"
             ;;
-        strace) strace -f --seccomp-bpf -e trace=openat,execve,connect -o /dev/null "$@" ;;
+        strace) "${pin[@]}" strace -f --seccomp-bpf -e trace=openat,execve,connect -o /dev/null "$@" ;;
     esac
 }
 
@@ -141,7 +147,9 @@ for ((rep = 1; rep <= reps; ++rep)); do
         # Rotate the order each repetition so that no row always follows the same one.
         count=${#mechanisms[@]}
         for ((k = 0; k < count; ++k)); do
-            sample "$rep" "$workload" "${mechanisms[(k + rep) % count]}"
+            mechanism=${mechanisms[(k + rep) % count]}
+            [[ $workload == build && $mechanism == *-1cpu ]] && continue
+            sample "$rep" "$workload" "$mechanism"
         done
     done
 done
@@ -173,11 +181,15 @@ names = {
     "floor-emulate": "floor (b): notify, open emulated by ADDFD|SEND",
     "aarm-run": "aarm-run (default profile)",
     "strace": "strace -f --seccomp-bpf -e openat,execve,connect",
+    "floor-emulate-1cpu": "floor (b), one CPU",
+    "aarm-run-1cpu": "aarm-run, one CPU",
 }
 median = {key: median_and_spread(values) for key, values in samples.items()}
 
 
 def cell(workload, mechanism):
+    if (workload, mechanism) not in median:
+        return "–"
     value, spread = median[(workload, mechanism)]
     if workload == "build":
         return f"{value / 1000:,.0f} ±{spread:.0%}"
@@ -203,6 +215,9 @@ rows.append(["aarm-run / bare"] + [f"{ratio(w, 'aarm-run', 'bare'):.2f}" for w i
 rows.append(["aarm-run / floor (b)"]
             + [judged(ratio(w, "aarm-run", "floor-emulate"), 1.3, True) for w in workloads[:2]]
             + [f"{ratio(w, 'aarm-run', 'floor-emulate'):.2f}" for w in workloads[2:]])
+rows.append(["aarm-run / floor (b), one CPU"]
+            + [f"{ratio(w, 'aarm-run-1cpu', 'floor-emulate-1cpu'):.2f}" for w in workloads[:4]]
+            + ["–"])
 rows.append(["strace / aarm-run"]
             + [judged(ratio(w, "strace", "aarm-run"), 3, False) for w in workloads])
 print_table(header, rows)
