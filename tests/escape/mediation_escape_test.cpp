@@ -1,14 +1,17 @@
 // Attacks on the decisions themselves: changing what a call names between the decision and the
 // call, reaching a denied program or file by another route than its path, and calls made from
 // odd places (a vfork child, a pipeline under a signal storm).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "support/receipts.hpp"
@@ -80,25 +83,17 @@ size_t Denials(const std::vector<Json>& records, const std::string& kind, const 
   return count;
 }
 
-// Points a link at one target and then the other, as fast as it can, from outside the sandbox
-// (by renaming a fresh link over it, so the name never goes missing) until destroyed.
-class LinkSwapper {
+// Runs `step(i)` for i = 0, 1, 2, ... on a thread of its own, from outside the sandbox, as fast
+// as it can until destroyed.
+class Repeater {
  public:
-  LinkSwapper(const std::string& link, const std::string& a, const std::string& b) {
-    symlink(a.c_str(), link.c_str());
-    thread_ = std::thread([this, link, a, b] {
-      std::string fresh = link + ".new";
-      for (unsigned long i = 0; !stop_; ++i) {
-        unlink(fresh.c_str());
-        if (symlink(i & 1 ? b.c_str() : a.c_str(), fresh.c_str()) == 0) {
-          rename(fresh.c_str(), link.c_str());
-        }
-      }
-    });
-  }
-  LinkSwapper(const LinkSwapper&) = delete;
-  LinkSwapper& operator=(const LinkSwapper&) = delete;
-  ~LinkSwapper() {
+  explicit Repeater(std::function<void(unsigned long)> step)
+      : thread_([this, step] {
+          for (unsigned long i = 0; !stop_; ++i) step(i);
+        }) {}
+  Repeater(const Repeater&) = delete;
+  Repeater& operator=(const Repeater&) = delete;
+  ~Repeater() {
     stop_ = true;
     thread_.join();
   }
@@ -107,6 +102,20 @@ class LinkSwapper {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
+
+// Points a link at one target and then the other (by renaming a fresh link over it, so the
+// name never goes missing).
+std::function<void(unsigned long)> LinkSwap(const std::string& link, const std::string& a,
+                                            const std::string& b) {
+  symlink(a.c_str(), link.c_str());
+  return [link, a, b](unsigned long i) {
+    std::string fresh = link + ".new";
+    unlink(fresh.c_str());
+    if (symlink(i & 1 ? b.c_str() : a.c_str(), fresh.c_str()) == 0) {
+      rename(fresh.c_str(), link.c_str());
+    }
+  };
+}
 
 TEST_CASE("a path rewritten by a second thread during the call never reaches the denied file",
           "[escape][mediation][race]") {
@@ -160,7 +169,7 @@ TEST_CASE("a program symlink swapped during the exec never runs the denied progr
   // The same name twice: no rewriting, only the link changes under the exec.
   RecordedRun run;
   {
-    LinkSwapper swapper(world.P("prog"), "bin/prog-a", "bin/prog-b");
+    Repeater swapper(LinkSwap(world.P("prog"), "bin/prog-a", "bin/prog-b"));
     run = RunRecorded(world.ws, ProbeCommand({"exec-race", world.P("prog"), world.P("prog"),
                                               std::to_string(kExecs), world.P("pwned")}));
   }
@@ -179,7 +188,7 @@ TEST_CASE("a symlink swapped between an allowed and a denied target never opens 
   SECTION("swapped from outside the sandbox") {
     RecordedRun run;
     {
-      LinkSwapper swapper(world.P("swap"), "data-1.txt", "data-2.txt");
+      Repeater swapper(LinkSwap(world.P("swap"), "data-1.txt", "data-2.txt"));
       run = RunRecorded(
           world.ws, ProbeCommand({"open-loop", world.P("swap"), std::to_string(kOpens), "SECRET"}));
     }
@@ -204,6 +213,38 @@ TEST_CASE("a symlink swapped between an allowed and a denied target never opens 
     CHECK(Count(line, "opened") > 0);
     CHECK(Count(line, "opened") + Count(line, "refused") == kOpens);
   }
+  world.CheckUntouched();
+}
+
+TEST_CASE("a directory on the path swapped for a symlink never opens the denied file below",
+          "[escape][mediation][race]") {
+  // "swap/data-2.txt" is an allowed file while swap is a directory, and the denied data-2.txt
+  // while swap is a symlink to the project: whichever the kernel walks, the decision must be on
+  // the file it reaches (a path with no symlink is decided as written; one with a symlink is
+  // walked component by component).
+  MediationWorld world;
+  constexpr long kOpens = 2000;
+  mkdir(world.P("swap").c_str(), 0755);
+  WriteFileText(world.P("swap/data-2.txt"), "public\n");
+  symlink(".", world.P("other").c_str());
+  RecordedRun run;
+  {
+    // RENAME_EXCHANGE: neither name ever goes missing.
+    Repeater swapper([&](unsigned long) {
+      renameat2(AT_FDCWD, world.P("swap").c_str(), AT_FDCWD, world.P("other").c_str(),
+                RENAME_EXCHANGE);
+    });
+    run = RunRecorded(world.ws, ProbeCommand({"open-loop", world.P("swap/data-2.txt"),
+                                              std::to_string(kOpens), "SECRET"}));
+  }
+  std::string line = FirstLine(run.result.out);
+  INFO(line);
+  CHECK(Count(line, "marker") == 0);
+  CHECK(Count(line, "opened") > 0);
+  CHECK(Count(line, "refused") > 0);
+  CHECK(Count(line, "opened") + Count(line, "refused") == kOpens);
+  CHECK(Denials(run.records, "file.read", world.P("data-2.txt")) > 0);
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
   world.CheckUntouched();
 }
 
