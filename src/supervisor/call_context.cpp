@@ -16,8 +16,10 @@ namespace aarm::supervisor {
 
 bool CallContext::OpenView() {
   if (view_) return true;
-  auto view = settings_.agent_root ? OpenAgentView(Pid(), *settings_.agent_root)
-                                   : OpenAgentView(Pid());
+  auto view = settings_.agent_root
+                  ? OpenAgentView(Pid(), *settings_.agent_root,
+                                  [this] { return settings_.channel.StillValid(request_.id); })
+                  : OpenAgentView(Pid());
   if (!view) {
     ReplyError(ESRCH);
     return false;

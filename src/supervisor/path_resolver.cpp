@@ -254,10 +254,11 @@ Result<AgentView> OpenAgentView(pid_t pid) {
   return view;
 }
 
-Result<AgentView> OpenAgentView(pid_t pid, SharedAgentRoot& shared_root) {
+Result<AgentView> OpenAgentView(pid_t pid, SharedAgentRoot& shared_root,
+                                const std::function<bool()>& still_the_caller) {
   AgentView view;
   view.pid = pid;
-  view.root = shared_root.Get(pid);
+  view.root = shared_root.Get(pid, still_the_caller);
   if (view.root < 0) return FailErrno("cannot open /proc/" + std::to_string(pid) + "/root");
   return view;
 }
@@ -266,13 +267,15 @@ SharedAgentRoot::~SharedAgentRoot() {
   if (int fd = fd_.load(); fd >= 0) close(fd);
 }
 
-int SharedAgentRoot::Get(pid_t pid) {
+int SharedAgentRoot::Get(pid_t pid, const std::function<bool()>& still_the_caller) {
   if (int fd = fd_.load(std::memory_order_acquire); fd >= 0) return fd;
   std::lock_guard lock(open_mutex_);
   if (int fd = fd_.load(std::memory_order_relaxed); fd >= 0) return fd;
-  int fd = open(("/proc/" + std::to_string(pid) + "/root").c_str(),
-                O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) fd_.store(fd, std::memory_order_release);
+  UniqueFd root(open(("/proc/" + std::to_string(pid) + "/root").c_str(),
+                     O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root || !still_the_caller()) return -1;
+  int fd = root.Release();
+  fd_.store(fd, std::memory_order_release);
   return fd;
 }
 

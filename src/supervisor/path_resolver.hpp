@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 
 #include <optional>
@@ -50,8 +51,11 @@ class SharedAgentRoot {
   SharedAgentRoot& operator=(const SharedAgentRoot&) = delete;
   ~SharedAgentRoot();
 
-  // -1 when `pid` is gone before the root was ever opened.
-  int Get(pid_t pid);
+  // The root, opened from `pid` the first time. SECURITY: `still_the_caller` must say, after
+  // the open, that `pid` is still the thread whose call is pending — else the number may have
+  // been reused by a process outside the sandbox, whose root must never be kept. -1 when it
+  // cannot be opened or confirmed.
+  int Get(pid_t pid, const std::function<bool()>& still_the_caller);
 
  private:
   std::atomic<int> fd_{-1};
@@ -60,8 +64,9 @@ class SharedAgentRoot {
 
 // The view of `pid`, its root opened for this view alone.
 Result<AgentView> OpenAgentView(pid_t pid);
-// The view of `pid` through the session's shared root.
-Result<AgentView> OpenAgentView(pid_t pid, SharedAgentRoot& shared_root);
+// The view of `pid` through the session's shared root (see SharedAgentRoot::Get).
+Result<AgentView> OpenAgentView(pid_t pid, SharedAgentRoot& shared_root,
+                                const std::function<bool()>& still_the_caller);
 
 struct ResolvedPath {
   std::string path;        // canonical, absolute, in the agent's view
