@@ -245,21 +245,44 @@ Digest SignedRanges::Sha256Of(std::string_view form) const {
   return Sha256(chosen);
 }
 
-bool RecordForm::Write(const nlohmann::json& record, CanonicalFailure* failure) {
+bool RecordForm::Write(const nlohmann::json& record, std::span<const EnvelopeMember> envelope,
+                       CanonicalFailure* failure) {
   text_.clear();
   hash_at_ = sig_at_ = std::string::npos;
   if (!record.is_object()) return Fails(failure, Kind::kNotObject);
+  const auto& members = record.get_ref<const nlohmann::json::object_t&>();
   text_.push_back('{');
   signed_.Open();
+  auto member = members.begin();
+  size_t added = 0;
   bool first = true;
-  for (const auto& [key, member] : record.get_ref<const nlohmann::json::object_t&>()) {
+  // Both are sorted by key, in the byte order canonical form uses: a merge.
+  while (member != members.end() || added < envelope.size()) {
+    const bool from_envelope = added < envelope.size() &&
+                               (member == members.end() || envelope[added].key <= member->first);
     if (!first) text_.push_back(',');
     first = false;
-    size_t begin = text_.size();
-    if (!AppendMember(text_, key, member, 2, failure)) return false;
-    bool left_out = IsLeftOutOfHash(key);
+    const size_t begin = text_.size();
+    std::string_view key;
+    bool string_value = false;
+    if (from_envelope) {
+      const EnvelopeMember& extra = envelope[added++];
+      if (member != members.end() && member->first == extra.key) ++member;
+      key = extra.key;
+      text_.push_back('"');
+      text_.append(key);
+      text_.append("\":");
+      text_.append(extra.canonical_value);
+      string_value = !extra.canonical_value.empty() && extra.canonical_value.front() == '"';
+    } else {
+      if (!AppendMember(text_, member->first, member->second, 2, failure)) return false;
+      key = member->first;
+      string_value = member->second.is_string();
+      ++member;
+    }
+    const bool left_out = IsLeftOutOfHash(key);
     // The value of "hash" or "sig" starts after `"hash":"`.
-    if (left_out && member.is_string()) (key == "hash" ? hash_at_ : sig_at_) = begin + key.size() + 4;
+    if (left_out && string_value) (key == "hash" ? hash_at_ : sig_at_) = begin + key.size() + 4;
     signed_.Member(begin, text_.size(), left_out);
   }
   text_.push_back('}');

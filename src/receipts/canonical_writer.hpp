@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,11 +60,25 @@ class SignedRanges {
 
 // A record object in its canonical form, serialized once: the stored line, and as byte ranges
 // of it the form `hash` covers.
+// A member the log adds to every record ("v", "type", "seq", "hash"...), given with its value
+// already in canonical form (a quoted string needing no escape, or an integer): merged into the
+// record's members as the form is written, instead of being inserted into its JSON first.
+struct EnvelopeMember {
+  std::string_view key;
+  std::string_view canonical_value;
+};
+
 class RecordForm {
  public:
   // Serializes `record` (an object) into this form, reusing its buffer. False, with `failure`
   // set when given, when the record has no canonical form.
-  bool Write(const nlohmann::json& record, CanonicalFailure* failure = nullptr);
+  bool Write(const nlohmann::json& record, CanonicalFailure* failure = nullptr) {
+    return Write(record, {}, failure);
+  }
+  // The same with `envelope` (sorted by key) merged in; a key the record has too is the
+  // envelope's.
+  bool Write(const nlohmann::json& record, std::span<const EnvelopeMember> envelope,
+             CanonicalFailure* failure = nullptr);
 
   // SHA-256 of the canonical form without "hash" and "sig".
   Digest SignedDigest() const { return signed_.Sha256Of(text_); }

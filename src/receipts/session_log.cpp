@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <ctime>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -59,6 +61,21 @@ Result<void> TerminatePartialLine(int fd, const std::string& path) {
   }
   if (last == '\n') return {};
   return detail::WriteAll(fd, "\n", path);
+}
+
+// `text` as a JSON string, when it needs no escape (printable ASCII without `"` or `\`): the
+// log's own members, which it writes without a JSON value.
+std::optional<std::string> QuotedPlain(std::string_view text) {
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') return std::nullopt;
+  }
+  std::string quoted;
+  quoted.reserve(text.size() + 2);
+  quoted.push_back('"');
+  quoted.append(text);
+  quoted.push_back('"');
+  return quoted;
 }
 
 nlohmann::json CountsJson(const DecisionCounts& counts) {
@@ -138,19 +155,33 @@ Result<std::string> SessionLog::Append(std::unique_lock<std::mutex>& lock, const
   if (closed_) return Fail("receipt log " + path_ + ": session " + session_id_ + " has ended");
 
   SanitizeUtf8(record);
-  record["v"] = kFormatVersion;
-  record["type"] = type;
-  record["session"] = session_id_;
-  record["seq"] = seq_;
-  record["ts"] = ReceiptTimestamp(std::chrono::system_clock::now());
-  record["prev"] = head_;
-  // Placeholders of the final lengths: the record is serialized once, `hash` computed over it
-  // without these two members, and their values written in place.
-  record["hash"] = std::string(kHashLength, '0');
-  record["sig"] = std::string(kSignatureLength, 'A');
+  // The members every record has, merged in as the record is written rather than inserted into
+  // its JSON. `hash` and `sig` are placeholders of their final lengths: the record is serialized
+  // once, `hash` computed over it without these two members, and their values written in place.
+  static const std::string kHashPlaceholder = "\"" + std::string(kHashLength, '0') + "\"";
+  static const std::string kSigPlaceholder = "\"" + std::string(kSignatureLength, 'A') + "\"";
+  const std::string version = std::to_string(kFormatVersion);
+  const std::string seq = std::to_string(seq_);
+  auto quoted_type = QuotedPlain(type);
+  auto quoted_session = QuotedPlain(session_id_);
+  auto quoted_ts = QuotedPlain(ReceiptTimestamp(std::chrono::system_clock::now()));
+  auto quoted_prev = QuotedPlain(head_);
+  if (!quoted_type || !quoted_session || !quoted_ts || !quoted_prev) {
+    return Fail("receipt log " + path_ + ": a record's type, session or chain is not plain text");
+  }
+  const std::array<detail::EnvelopeMember, 8> envelope = {{
+      {"hash", kHashPlaceholder},
+      {"prev", *quoted_prev},
+      {"seq", seq},
+      {"session", *quoted_session},
+      {"sig", kSigPlaceholder},
+      {"ts", *quoted_ts},
+      {"type", *quoted_type},
+      {"v", version},
+  }};
   detail::RecordForm& form = *form_;
   detail::CanonicalFailure failure;
-  if (!form.Write(record, &failure)) return Fail(failure.Describe());
+  if (!form.Write(record, envelope, &failure)) return Fail(failure.Describe());
   detail::Digest digest = form.SignedDigest();
   auto signature =
       key_.Sign(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));

@@ -96,6 +96,48 @@ TEST_CASE("a record form hashes exactly the record without hash and sig", "[rece
   }
 }
 
+TEST_CASE("members merged in as the form is written read as if they were in the record",
+          "[receipts]") {
+  HostileValues values(11);
+  RecordForm form;
+  // The log's own members, and record keys around them in byte order, some the same.
+  const std::vector<std::string> keys = {"",   "action", "hash", "prev", "seq", "seqz", "session",
+                                         "si", "sig",    "ts",   "type", "u",   "v",    "w"};
+  const std::vector<std::pair<std::string, json>> log_members = {
+      {"hash", std::string(64, '0')}, {"prev", "ab12"},        {"seq", 7},
+      {"session", "6f1c-4d5e"},       {"sig", std::string(88, 'A')},
+      {"ts", "2026-11-23T08:00:00.000001Z"}, {"type", "action"}, {"v", 1}};
+  for (int i = 0; i < 4000; ++i) {
+    json record = json::object();
+    for (const std::string& key : keys) {
+      if (values.Below(3) == 0) record[key] = values.Value(1);
+    }
+    // Only some of the log's members, so that each is first, last or alone in turn.
+    std::vector<std::string> canonical_values;
+    std::vector<aarm::receipts::detail::EnvelopeMember> envelope;
+    json expected = record;
+    canonical_values.reserve(log_members.size());
+    for (const auto& [key, value] : log_members) {
+      if (values.Below(3) == 0) continue;
+      canonical_values.push_back(ReferenceForm(value));
+      envelope.push_back({key, canonical_values.back()});
+      expected[key] = value;
+    }
+    REQUIRE(form.Write(record, envelope));
+    REQUIRE(form.Text() == ReferenceForm(expected));
+    json without = expected;
+    without.erase("hash");
+    without.erase("sig");
+    REQUIRE(Hex(form.SignedDigest()) == Sha256Hex(ReferenceForm(without)));
+    for (const char* name : {"hash", "sig"}) {
+      size_t at = std::string(name) == "hash" ? form.HashValueAt() : form.SigValueAt();
+      if (!expected.contains(name) || !expected[name].is_string()) continue;
+      std::string escaped = ReferenceForm(expected[name]);
+      REQUIRE(form.Text().compare(at - 1, escaped.size(), escaped) == 0);
+    }
+  }
+}
+
 TEST_CASE("a record form refuses what is not a canonical object", "[receipts]") {
   RecordForm form;
   CanonicalFailure failure;
