@@ -112,9 +112,14 @@ policy::ActingProcess ActingProcessCache::Describe(pid_t tid) {
     if (!parent_fd) return entry->process;  // already gone: true now, not worth remembering
     entry->alive.push_back(std::move(parent_fd));
   }
-  // A parent that died between the read of its child's PPid and its pidfd: a reused pid may
-  // now stand in for it.
-  if (!StillTrue(tid, *entry)) return DescribeActingProcess(tid);
+  // With every pidfd held, the chain read again must be the same. A parent that died before
+  // its pidfd was opened has had its children reparented, and its pid may have been taken by
+  // another process, which that pidfd would then hold: the chain read now differs.
+  policy::ActingProcess again = DescribeActingProcess(tid);
+  if (again.pid != entry->process.pid || again.exe != entry->process.exe ||
+      again.ppids != entry->process.ppids || !StillTrue(tid, *entry)) {
+    return again;
+  }
   std::lock_guard lock(mutex_);
   if (entries_.size() >= kMaxRemembered) entries_.clear();
   entries_[tid] = entry;
