@@ -70,7 +70,13 @@ Result<void> TakePassedDescriptors(int pidfd, CopiedMessage& out) {
   header.msg_controllen = out.control.size();
   for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg != nullptr;
        cmsg = CMSG_NXTHDR(&header, cmsg)) {
-    if (cmsg->cmsg_len < CMSG_LEN(0)) return FailErrno("bad control message", EINVAL);
+    // SECURITY: the length is the agent's to write. As the kernel does (CMSG_OK), a header
+    // must fit in what is left of the buffer, or the descriptors "in" it lie past its end.
+    size_t left = out.control.size() - static_cast<size_t>(reinterpret_cast<char*>(cmsg) -
+                                                           out.control.data());
+    if (cmsg->cmsg_len < CMSG_LEN(0) || cmsg->cmsg_len > left) {
+      return FailErrno("bad control message", EINVAL);
+    }
     if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     auto* fds = reinterpret_cast<int*>(CMSG_DATA(cmsg));

@@ -330,6 +330,28 @@ TEST_CASE("in mode host a datagram to a port no rule allows is refused, however 
   CHECK(denied->Count() == 0);
 }
 
+TEST_CASE("a descriptor passed with sendmsg arrives; a control header longer than its buffer "
+          "is EINVAL and harms nothing",
+          "[escape][network]") {
+  // In mode host the supervisor copies every sendmsg, and with it the descriptors an
+  // SCM_RIGHTS header names. The header's length is the agent's to write: trusted, it made the
+  // supervisor read and rewrite descriptor numbers past the copied buffer (heap corruption).
+  Workspace ws;
+  ws.WriteProfile(HostModeToml({}, {}, {}));
+  auto passed = RunRecorded(ws, ProbeCommand({"pass-fd", "ok"}));
+  CHECK(FirstLine(passed.result.out) == "ok passed marker");
+  CHECK(VerifyProblems(ws, passed.receipts).empty());
+  for (const std::string claim : {"65536", "4096", "40"}) {
+    INFO("cmsg_len " << claim);
+    auto lying = RunRecorded(ws, ProbeCommand({"pass-fd", claim}));
+    CHECK(FirstLine(lying.result.out) == "errno 22 EINVAL");
+    CHECK(lying.result.status == 0);
+    REQUIRE_FALSE(lying.records.empty());
+    CHECK(lying.records.back()["type"] == "session.end");
+    CHECK(VerifyProblems(ws, lying.receipts).empty());
+  }
+}
+
 TEST_CASE("in mode host bind and listen are decided", "[escape][network]") {
   Workspace ws;
   auto taken = CountingListener::Inet(SOCK_DGRAM);  // a port known to be free for TCP

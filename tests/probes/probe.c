@@ -340,6 +340,56 @@ static int UnixDatagram(const char* path, const char* text) {
   return Report(sendto(fd, text, strlen(text), 0, (struct sockaddr*)&address, length), NULL);
 }
 
+// pass-fd ok|CLAIM: sends one datagram carrying the read end of a pipe (SCM_RIGHTS) over a
+// socketpair, receives it at the other end and reads "marker" through the descriptor received.
+// With a number CLAIM the control header says it is CLAIM bytes long while the buffer holds
+// one descriptor; 2000 descriptors are opened first, so that a reader trusting the claim finds
+// real ones past the buffer.
+static int PassFd(const char* claim) {
+  int pair[2], pipe_fds[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) return Report(-1, NULL);
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Report(-1, NULL);
+  if (write(pipe_fds[1], "marker", 6) != 6) return Report(-1, NULL);
+  int lying = strcmp(claim, "ok") != 0;
+  if (lying) {
+    for (int i = 0; i < 2000; ++i) {
+      if (dup(pipe_fds[0]) < 0) break;
+    }
+  }
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct cmsghdr* header = &control.align;
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = lying ? (size_t)atol(claim) : CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(header), &pipe_fds[0], sizeof(int));
+  char byte = 'x';
+  struct iovec piece = {&byte, 1};
+  struct msghdr message = {0};
+  message.msg_iov = &piece;
+  message.msg_iovlen = 1;
+  message.msg_control = control.buffer;
+  message.msg_controllen = sizeof control.buffer;
+  if (sendmsg(pair[0], &message, 0) < 0) return Report(-1, NULL);
+  memset(&control, 0, sizeof control);
+  if (recvmsg(pair[1], &message, 0) < 0) return Report(-1, NULL);
+  if (message.msg_controllen < CMSG_LEN(sizeof(int)) || header->cmsg_type != SCM_RIGHTS) {
+    return ReportOk("passed nothing");
+  }
+  int received;
+  memcpy(&received, CMSG_DATA(header), sizeof received);
+  char text[16] = "";
+  ssize_t n = read(received, text, sizeof text - 1);
+  if (n < 0) return Report(-1, NULL);
+  text[n] = '\0';
+  char out[64];
+  snprintf(out, sizeof out, "passed %s", text);
+  return ReportOk(out);
+}
+
 // unix-echo PATH: binds a unix server at PATH, connects to it from a child, passes one line.
 static int UnixEcho(const char* path) {
   int server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -997,6 +1047,7 @@ static int Dispatch(int argc, char** argv) {
   if (IS("connect-unix")) { NEED(1); return ConnectUnix(argv[1]); }
   if (IS("unix-dgram")) { NEED(2); return UnixDatagram(argv[1], argv[2]); }
   if (IS("unix-echo")) { NEED(1); return UnixEcho(argv[1]); }
+  if (IS("pass-fd")) { NEED(1); return PassFd(argv[1]); }
   if (IS("http")) { NEED(3); return HttpGet(argv[1], argv[2], argv[3]); }
   if (IS("connect-race")) { NEED(4); return AddressRace(0, argv[1], argv[2], argv[3], atol(argv[4])); }
   if (IS("send-race")) { NEED(4); return AddressRace(1, argv[1], argv[2], argv[3], atol(argv[4])); }
