@@ -93,8 +93,19 @@ pid_t ThreadGroupOf(pid_t tid) { return ReadStatus(tid).tgid; }
 
 namespace {
 
-// Threads and processes of a long session come and go; past this many remembered, start over.
-constexpr size_t kMaxRemembered = 4096;
+// Each remembered description holds a pidfd of its thread and of each parent. Processes of a
+// long session come and go, and the supervisor shares its descriptor limit (often 1024) with
+// everything else it holds: past this many pidfds, the descriptions of exited processes are
+// dropped, and if that is not enough, all of them.
+constexpr size_t kMaxPidfdsHeld = 256;
+
+// Whether one of `entry`'s processes has exited.
+bool AnyExited(const std::vector<UniqueFd>& alive) {
+  std::vector<pollfd> fds;
+  fds.reserve(alive.size());
+  for (const UniqueFd& fd : alive) fds.push_back(pollfd{fd.Get(), POLLIN, 0});
+  return poll(fds.data(), fds.size(), 0) != 0;
+}
 
 }  // namespace
 
@@ -120,10 +131,33 @@ policy::ActingProcess ActingProcessCache::Describe(pid_t tid) {
       again.ppids != entry->process.ppids || !StillTrue(tid, *entry)) {
     return again;
   }
+  policy::ActingProcess process = entry->process;
+  Remember(tid, std::move(entry));
+  return process;
+}
+
+void ActingProcessCache::Remember(pid_t tid, std::shared_ptr<const Entry> entry) {
   std::lock_guard lock(mutex_);
-  if (entries_.size() >= kMaxRemembered) entries_.clear();
-  entries_[tid] = entry;
-  return entry->process;
+  if (auto old = entries_.find(tid); old != entries_.end()) {
+    pidfds_held_ -= old->second->alive.size();
+    entries_.erase(old);
+  }
+  if (pidfds_held_ + entry->alive.size() > kMaxPidfdsHeld) {
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      if (AnyExited(it->second->alive)) {
+        pidfds_held_ -= it->second->alive.size();
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (pidfds_held_ + entry->alive.size() > kMaxPidfdsHeld) {
+      entries_.clear();
+      pidfds_held_ = 0;
+    }
+  }
+  pidfds_held_ += entry->alive.size();
+  entries_[tid] = std::move(entry);
 }
 
 std::shared_ptr<const ActingProcessCache::Entry> ActingProcessCache::Find(pid_t tid) {
@@ -133,10 +167,7 @@ std::shared_ptr<const ActingProcessCache::Entry> ActingProcessCache::Find(pid_t 
 }
 
 bool ActingProcessCache::StillTrue(pid_t tid, const Entry& entry) {
-  pollfd fds[kMaxParents + 1];
-  nfds_t count = 0;
-  for (const UniqueFd& fd : entry.alive) fds[count++] = pollfd{fd.Get(), POLLIN, 0};
-  if (poll(fds, count, 0) != 0) return false;  // one has exited (or poll failed)
+  if (AnyExited(entry.alive)) return false;  // (or poll failed)
   return ExeOf(tid) == entry.process.exe;
 }
 

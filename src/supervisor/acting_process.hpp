@@ -33,10 +33,12 @@ class ActingProcessCache {
     std::vector<UniqueFd> alive;  // the thread's pidfd, then its parents'
   };
   std::shared_ptr<const Entry> Find(pid_t tid);
+  void Remember(pid_t tid, std::shared_ptr<const Entry> entry);
   static bool StillTrue(pid_t tid, const Entry& entry);
 
   std::mutex mutex_;
   std::unordered_map<pid_t, std::shared_ptr<const Entry>> entries_;
+  size_t pidfds_held_ = 0;  // by the remembered entries
 };
 
 // The process `tid` is a thread of; 0 when it is gone.

@@ -80,5 +80,28 @@ TEST_CASE("a child whose parent died is recorded without the dead parent", "[e2e
   CHECK(second.size() < first.size());
 }
 
+TEST_CASE("many short processes do not use up the supervisor's descriptors", "[e2e][receipts]") {
+  // The supervisor remembers each acting process with pidfds of it and its parents. Under the
+  // usual soft limit of 1024 descriptors, remembering every process that ever ran would leave
+  // none for the files it opens on the agent's behalf.
+  Workspace ws;
+  WriteFileText(ws.Project("notes.txt"), "notes\n");
+  ws.WriteProfile(ProfileToml({}));
+  std::string receipts;
+  ProcessOptions run = RecordingRun(
+      ws,
+      {"sh", "-c",
+       "i=0; while [ $i -lt 600 ]; do cat notes.txt >/dev/null || echo failed; i=$((i+1)); "
+       "done; echo done"},
+      {}, &receipts);
+  run.argv.insert(run.argv.begin(), {"/usr/bin/prlimit", "--nofile=512:512", "--"});
+  ProcessResult result = RunProcess(run);
+  INFO(result.err);
+  CHECK(result.status == 0);
+  CHECK(result.out == "done\n");
+  CHECK(ReadsOf(ReadReceipts(receipts), ws.Project("notes.txt")).size() == 600);
+  CHECK(VerifyProblems(ws, receipts).empty());
+}
+
 }  // namespace
 }  // namespace aarm::testing
