@@ -158,7 +158,7 @@ class NullObserver : public aarm::policy::ActionObserver {
     return {};
   }
   aarm::Result<void> OnConnectionClosed(const aarm::policy::Action&,
-                                        const aarm::policy::Decision&,
+                                        const aarm::policy::Decision&, bool,
                                         const aarm::policy::Transfer&) override {
     return {};
   }

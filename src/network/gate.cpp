@@ -141,7 +141,8 @@ bool Gate::Refuse(const policy::Action& action, const policy::Decision& decision
 
 void Gate::Closed(const Admission& admission, const policy::Transfer& transfer) const {
   if (failure_.Failed()) return;
-  auto recorded = observer_.OnConnectionClosed(admission.action, admission.decision, transfer);
+  auto recorded = observer_.OnConnectionClosed(admission.action, admission.decision,
+                                               admission.enforced, transfer);
   if (!recorded) failure_.Set(recorded.error());
 }
 

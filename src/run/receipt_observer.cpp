@@ -8,6 +8,8 @@ namespace aarm::run {
 namespace {
 
 constexpr std::chrono::nanoseconds kSummaryInterval = std::chrono::seconds(1);
+// What a denial line on the terminal shows of the action, at most.
+constexpr size_t kMaxShownBytes = 512;
 
 int64_t SteadyNow() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -70,7 +72,16 @@ std::string DescribeForTerminal(const policy::Action& action) {
     text += action.path;
     if (!action.to.empty()) text += " -> " + action.to;
   }
-  return policy::EscapeForDisplay(text);
+  // An argv, a path or a server name the agent chose may run to many KiB: the line on the
+  // terminal is cut, the receipt keeps it whole.
+  std::string shown = policy::EscapeForDisplay(text);
+  if (shown.size() > kMaxShownBytes) {
+    size_t cut = kMaxShownBytes;
+    while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+    shown.resize(cut);
+    shown += "...";
+  }
+  return shown;
 }
 
 nlohmann::json ReceiptObserver::DecisionToJson(const policy::Decision& decision,
@@ -107,14 +118,14 @@ Result<void> ReceiptObserver::OnDecided(const policy::Action& action,
 }
 
 Result<void> ReceiptObserver::OnConnectionClosed(const policy::Action& action,
-                                                 const policy::Decision& decision,
+                                                 const policy::Decision& decision, bool enforced,
                                                  const policy::Transfer& transfer) {
   nlohmann::json outcome = {{"ok", true},
                             {"closed", true},
                             {"bytes_up", transfer.bytes_up},
                             {"bytes_down", transfer.bytes_down}};
   auto recorded = log_.RecordAction(ActionToJson(action), nlohmann::json::object(),
-                                    DecisionToJson(decision, true), std::move(outcome));
+                                    DecisionToJson(decision, enforced), std::move(outcome));
   if (!recorded) return tl::unexpected(recorded.error());
   return {};
 }

@@ -27,7 +27,7 @@ class ReceiptObserver final : public policy::ActionObserver {
   // One more action record for the connection, its outcome carrying "closed": true and the
   // bytes each way; its decision, already counted, is not counted again.
   Result<void> OnConnectionClosed(const policy::Action& action, const policy::Decision& decision,
-                                  const policy::Transfer& transfer) override;
+                                  bool enforced, const policy::Transfer& transfer) override;
   // Counts the action by verdict. The first counted action a second or more after the last
   // summary (or after the observer was made) writes a `summary` record of the counts so far, so
   // that one is written at least every second while counted actions flow.

@@ -126,6 +126,27 @@ TEST_CASE("process.exec: an allowed program runs, a denied one gets EPERM", "[e2
   CHECK((*record)["action"]["cwd"] == world.ws.Project());
 }
 
+TEST_CASE("a denial line is cut to a terminal's measure; its receipt keeps the action whole",
+          "[e2e][mediation]") {
+  ActionWorld world;
+  // 4 KiB of argument, with an escape sequence and a newline at its start.
+  const std::string argument = "\x1b[31m\n" + std::string(4096, 'a');
+  auto run = RunRecorded(world.ws, {ProbePath(), "exec", "/usr/bin/touch", argument},
+                         {.quiet = false});
+  CHECK(FirstLine(run.result.out) == "errno 1 EPERM");
+  const std::string& err = run.result.err;
+  auto line_start = err.find("aarm: denied process.exec /usr/bin/touch \\x1b[31m\\naaa");
+  REQUIRE(line_start != std::string::npos);
+  const std::string line = err.substr(line_start, err.find('\n', line_start) - line_start);
+  CHECK(line.size() < 640);
+  CHECK_THAT(line, Catch::EndsWith("aaa... (rule: no-touch)"));
+  CHECK(err.find('\x1b') == std::string::npos);
+  auto record = FindAction(run.records, "process.exec", "/usr/bin/touch");
+  REQUIRE(record);
+  CHECK((*record)["action"]["argv"][1] == argument);
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
+}
+
 TEST_CASE("file.read: an allowed file is read, a denied one gets EACCES", "[e2e][mediation]") {
   ActionWorld world;
   ExpectAllowed(world.ws, {"read", world.P("notes.txt")}, "ok notes.txt\\n", "file.read",

@@ -39,10 +39,10 @@ class ActionObserver {
                                  const ActionResult& result) {
     return OnDecided(action, decision, true, result);
   }
-  // A connection allowed earlier (OnDecided with `decision`) has closed after carrying
-  // `transfer`.
+  // A connection let through earlier (OnDecided with `decision` and `enforced`: a denial under
+  // --audit is let through too) has closed after carrying `transfer`.
   virtual Result<void> OnConnectionClosed(const Action& action, const Decision& decision,
-                                          const Transfer& transfer) = 0;
+                                          bool enforced, const Transfer& transfer) = 0;
 };
 
 }  // namespace aarm::policy

@@ -56,10 +56,10 @@ class RecordingObserver : public policy::ActionObserver {
     return {};
   }
   Result<void> OnConnectionClosed(const policy::Action& action, const policy::Decision& decision,
-                                  const policy::Transfer& transfer) override {
+                                  bool enforced, const policy::Transfer& transfer) override {
     std::lock_guard lock(mutex_);
     if (fail_) return Fail("cannot append to the receipt file");
-    records_.push_back({true, action, decision, true, {}, transfer});
+    records_.push_back({true, action, decision, enforced, {}, transfer});
     changed_.notify_all();
     return {};
   }
