@@ -92,8 +92,9 @@ bool IsSocketFamily(Family family) {
 std::vector<int> NotifiedSyscalls(bool shared_network) {
   std::vector<int> out;
   for (const auto& entry : kMediated) {
+    // bind: a unix socket bound by path is a file created, whatever the network mode.
     bool always = !IsSocketFamily(entry.family) || entry.family == F::kConnect ||
-                  entry.nr == __NR_sendto;
+                  entry.family == F::kBind || entry.nr == __NR_sendto;
     if (always || shared_network) out.push_back(entry.nr);
   }
   return out;

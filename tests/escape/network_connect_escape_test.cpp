@@ -453,5 +453,30 @@ TEST_CASE("the agent binds and reaches its own unix socket in {tmp}", "[escape][
   }
 }
 
+TEST_CASE("a unix socket bound by path is a file created, decided in every network mode",
+          "[escape][network]") {
+  // bind(2) makes the socket file itself: a profile that refuses a file there refuses the
+  // socket too, whether or not the agent has a network of its own.
+  for (const std::string mode : {"none", "proxy", "host"}) {
+    INFO(mode);
+    Workspace ws;
+    ws.WriteProfile(ProfileToml({}) +
+                    RulesToml({{"no-sock", {"file.create"}, "path", {"{project}/denied.sock"},
+                                "deny"}}) +
+                    "\n[network]\nmode = \"" + mode + "\"\n");
+    auto refused = RunRecorded(ws, ProbeCommand({"bind-unix", ws.Project("denied.sock")}));
+    CHECK(FirstLine(refused.result.out) == "errno 13 EACCES");
+    CHECK_FALSE(PathExists(ws.Project("denied.sock")));
+    auto record = FindAction(refused.records, "file.create", ws.Project("denied.sock"));
+    REQUIRE(record);
+    CHECK((*record)["decision"]["rule"] == "no-sock");
+    CHECK(VerifyProblems(ws, refused.receipts).empty());
+
+    auto bound = RunRecorded(ws, ProbeCommand({"bind-unix", ws.Project("allowed.sock")}));
+    CHECK(FirstLine(bound.result.out) == "ok bound");
+    CHECK(PathExists(ws.Project("allowed.sock")));
+  }
+}
+
 }  // namespace
 }  // namespace aarm::testing

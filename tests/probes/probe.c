@@ -340,6 +340,15 @@ static int UnixDatagram(const char* path, const char* text) {
   return Report(sendto(fd, text, strlen(text), 0, (struct sockaddr*)&address, length), NULL);
 }
 
+// bind-unix PATH: binds a unix stream socket to PATH.
+static int BindUnix(const char* path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Report(-1, NULL);
+  struct sockaddr_un address;
+  socklen_t length = UnixAddress(path, &address);
+  return Report(bind(fd, (struct sockaddr*)&address, length), "bound");
+}
+
 // pass-fd ok|CLAIM: sends one datagram carrying the read end of a pipe (SCM_RIGHTS) over a
 // socketpair, receives it at the other end and reads "marker" through the descriptor received.
 // With a number CLAIM the control header says it is CLAIM bytes long while the buffer holds
@@ -1048,6 +1057,7 @@ static int Dispatch(int argc, char** argv) {
   if (IS("unix-dgram")) { NEED(2); return UnixDatagram(argv[1], argv[2]); }
   if (IS("unix-echo")) { NEED(1); return UnixEcho(argv[1]); }
   if (IS("pass-fd")) { NEED(1); return PassFd(argv[1]); }
+  if (IS("bind-unix")) { NEED(1); return BindUnix(argv[1]); }
   if (IS("http")) { NEED(3); return HttpGet(argv[1], argv[2], argv[3]); }
   if (IS("connect-race")) { NEED(4); return AddressRace(0, argv[1], argv[2], argv[3], atol(argv[4])); }
   if (IS("send-race")) { NEED(4); return AddressRace(1, argv[1], argv[2], argv[3], atol(argv[4])); }
