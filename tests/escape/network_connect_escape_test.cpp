@@ -478,5 +478,33 @@ TEST_CASE("a unix socket bound by path is a file created, decided in every netwo
   }
 }
 
+TEST_CASE("a vsock socket, which no network namespace confines, can neither listen nor connect",
+          "[escape][network]") {
+  // vsock reaches the hypervisor's host whatever the namespace: its binds and connects are
+  // refused in every mode, so the agent can neither open a channel out nor wait for one in.
+  for (const std::string mode : {"none", "proxy", "host"}) {
+    INFO(mode);
+    Workspace ws;
+    ws.WriteProfile(ProfileToml({}) + "\n[network]\nmode = \"" + mode + "\"\n");
+    auto listening = RunRecorded(ws, ProbeCommand({"vsock", "bind", "40123"}));
+    if (FirstLine(listening.result.out) == "errno 97 EAFNOSUPPORT") {
+      WARN("this kernel has no vsock (socket(AF_VSOCK) is EAFNOSUPPORT)");
+      return;
+    }
+    CHECK(FirstLine(listening.result.out) == "errno 13 EACCES");
+    auto binds = NetRecords(listening.records, "net.bind", "");
+    REQUIRE(binds.size() == 1);
+    CHECK(binds[0]["decision"]["rule"] == "network.family");
+    CHECK(binds[0]["action"]["protocol"] == "vsock");
+
+    auto connecting = RunRecorded(ws, ProbeCommand({"vsock", "connect", "40123"}));
+    CHECK(FirstLine(connecting.result.out) == "errno 111 ECONNREFUSED");
+    auto connects = NetRecords(connecting.records, "net.connect", "");
+    REQUIRE(connects.size() == 1);
+    CHECK(connects[0]["decision"]["rule"] == "network.family");
+    CHECK(VerifyProblems(ws, connecting.receipts).empty());
+  }
+}
+
 }  // namespace
 }  // namespace aarm::testing

@@ -38,6 +38,8 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+// After sys/socket.h, whose types it uses.
+#include <linux/vm_sockets.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -338,6 +340,24 @@ static int UnixDatagram(const char* path, const char* text) {
   struct sockaddr_un address;
   socklen_t length = UnixAddress(path, &address);
   return Report(sendto(fd, text, strlen(text), 0, (struct sockaddr*)&address, length), NULL);
+}
+
+// vsock bind|connect PORT: a vsock stream socket bound to PORT on any CID, or connected to the
+// host (CID 2) on PORT. "errno 97 EAFNOSUPPORT" where the kernel has no vsock.
+static int Vsock(const char* how, const char* port) {
+  int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Report(-1, NULL);
+  struct sockaddr_vm address;
+  memset(&address, 0, sizeof address);
+  address.svm_family = AF_VSOCK;
+  address.svm_port = (unsigned)atoi(port);
+  if (strcmp(how, "bind") == 0) {
+    address.svm_cid = VMADDR_CID_ANY;
+    if (bind(fd, (struct sockaddr*)&address, sizeof address) != 0) return Report(-1, NULL);
+    return Report(listen(fd, 1), "listening");
+  }
+  address.svm_cid = VMADDR_CID_HOST;
+  return Report(connect(fd, (struct sockaddr*)&address, sizeof address), "connected");
 }
 
 // bind-unix PATH: binds a unix stream socket to PATH.
@@ -1058,6 +1078,7 @@ static int Dispatch(int argc, char** argv) {
   if (IS("unix-echo")) { NEED(1); return UnixEcho(argv[1]); }
   if (IS("pass-fd")) { NEED(1); return PassFd(argv[1]); }
   if (IS("bind-unix")) { NEED(1); return BindUnix(argv[1]); }
+  if (IS("vsock")) { NEED(2); return Vsock(argv[1], argv[2]); }
   if (IS("http")) { NEED(3); return HttpGet(argv[1], argv[2], argv[3]); }
   if (IS("connect-race")) { NEED(4); return AddressRace(0, argv[1], argv[2], argv[3], atol(argv[4])); }
   if (IS("send-race")) { NEED(4); return AddressRace(1, argv[1], argv[2], argv[3], atol(argv[4])); }
