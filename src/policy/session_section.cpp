@@ -71,7 +71,7 @@ Result<void> ParseSessionSection(const toml::node& node, const ProfileSource& so
     if (!IsValidLabelName(*name)) {
       return tl::unexpected(source.At(
           *value, fmt::format("session.unclassified {} is not a label name (letters, digits, "
-                              "'-' and '_', starting with a letter)",
+                              "'-' and '_', starting with a letter, at most 64 bytes)",
                               QuoteForDisplay(*name))));
     }
     layer.unclassified = std::move(*name);

@@ -185,6 +185,15 @@ TEST_CASE("[[label]] errors name the place", "[policy][label]") {
         "alone between slashes ('dir/**/name'), '*' matches within a segment");
   CHECK(ErrorFor(dir, "version = 1\n[[label]]\nname = \"p\"\npaths = [\"{hme}/x\"]\n")
             .find("P:4:10: label.paths entry '{hme}/x'") == 0);
+  CHECK(ErrorFor(dir, "version = 1\n[[label]]\nname = \"p\"\npaths = 5\n")
+            .find("P:4:9: label.paths must be") == 0);
+  CHECK(ErrorFor(dir, "version = 1\n[[label]]\nname = \"p\"\npaths = [\"/" +
+                          std::string(4096, 'a') + "\"]\n")
+            .find("P:4:10: label.paths entry") == 0);
+  const std::string escape_error =
+      ErrorFor(dir, "version = 1\n[[label]]\nname = \"a\\u001b[31m\"\n");
+  CHECK(escape_error.find('\x1b') == std::string::npos);
+  CHECK(escape_error.find("P:3:8: label.name") == 0);
 }
 
 TEST_CASE("session.record_reads and session.unclassified errors name the place",
@@ -199,7 +208,18 @@ TEST_CASE("session.record_reads and session.unclassified errors name the place",
         "P:3:16: session.record_reads must be a string, not a boolean");
   CHECK(ErrorFor(dir, "version = 1\n[session]\nunclassified = \"top secret\"\n") ==
         "P:3:16: session.unclassified 'top secret' is not a label name (letters, digits, '-' "
-        "and '_', starting with a letter)");
+        "and '_', starting with a letter, at most 64 bytes)");
+  CHECK(ErrorFor(dir, "version = 1\n[session]\nunclassified = \"" + std::string(65, 'x') + "\"\n")
+            .find("at most 64 bytes") != std::string::npos);
+  CHECK(ErrorFor(dir, "version = 1\n[session]\nunclassified = 5\n") ==
+        "P:3:16: session.unclassified must be a string, not an integer");
+  CHECK(ErrorFor(dir, "version = 1\n[session]\nunclassified = \"\"\n") ==
+        "P:3:16: session.unclassified is empty");
+  // A control character is shown escaped, never written to the terminal as it is.
+  const std::string escape_error =
+      ErrorFor(dir, "version = 1\n[session]\nunclassified = \"a\\u001b[31m\"\n");
+  CHECK(escape_error.find('\x1b') == std::string::npos);
+  CHECK(escape_error.find("P:3:16: session.unclassified") == 0);
   CHECK(ErrorFor(dir, "version = 1\n[session]\nunclassified = \"secrte\"\n") ==
         "P:3:16: session.unclassified 'secrte' is not a label; did you mean 'secret'?");
   CHECK(ErrorFor(dir, "version = 1\n[session]\nunclassified = \"confidential\"\n" +
