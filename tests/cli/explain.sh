@@ -260,5 +260,33 @@ check "an address after an address" malformed "net\.connect needs " \
 check "a resolved address that is not one" malformed "'127\.1' is not an IP address \(the address 'github\.com' resolves to\)" \
     net.connect github.com:443 127.1
 check "unix: without a path" malformed "unix: needs a socket's path" net.connect unix:
+check "an empty port" malformed "'github\.com:' has the port ''" net.connect github.com:
+check "a send without a port" malformed "net\.send needs a port" net.send 10.0.0.1
+
+# Hostile names: one line each, escaped, never a raw control byte on the terminal.
+# no_raw_control: $out holds no byte below 0x20 but the newlines between lines.
+no_raw_control() {
+    if LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' <<<"$out"; then
+        echo "# a raw control byte reached the terminal"
+        show_output | cat -v
+        return 1
+    fi
+}
+hostile() {
+    local expected=$1
+    shift
+    explain default "$@"
+    decides 2 "^aarm: $expected" && no_raw_control && [[ $(wc -l <<<"$out") == 1 ]]
+}
+check "an escape sequence in a host" hostile "'evil\\\\x1b\[31m\.test' is not a host name" \
+    net.connect $'evil\e[31m.test:443'
+check "a newline in a host" hostile "'a\\\\nb' is not a host name" net.connect $'a\nb:443'
+check "bytes that are not UTF-8 in a host" hostile "'\\\\xff\\\\xfe' is not a host name" \
+    net.connect $'\xff\xfe:443'
+check "a 4 KiB host is cut" hostile "'xxxxxxxx.*\.\.\.' is not a host name" \
+    net.connect "$(printf 'x%.0s' {1..4096}):443"
+explain default net.connect $'unix:/tmp/\e]0;x\a.sock'
+check "an escape sequence in a unix path is shown escaped" decides 0 "\\\\x1b\]0;x\\\\x07" 
+check "  ...and never raw" no_raw_control
 
 finish
