@@ -144,8 +144,12 @@ std::string OutcomeText(const nlohmann::json& outcome) {
   const auto& ok = Member(outcome, "ok");
   // The record a connection leaves when it closes: what it carried.
   if (const auto& closed = Member(outcome, "closed"); closed.is_boolean() && closed.get<bool>()) {
-    return fmt::format("closed, {} bytes up, {} down", Text(Member(outcome, "bytes_up")),
-                       Text(Member(outcome, "bytes_down")));
+    // A record without its counts (a crafted one: the service always writes both) shows '?'.
+    auto count = [&](const char* name) {
+      const auto& bytes = Member(outcome, name);
+      return bytes.is_null() ? std::string("?") : Text(bytes);
+    };
+    return fmt::format("closed, {} bytes up, {} down", count("bytes_up"), count("bytes_down"));
   }
   if (ok.is_boolean() && ok.get<bool>()) return "ok";
   const auto& err = Member(outcome, "errno");

@@ -97,6 +97,16 @@ TEST_CASE("curl through the HTTP proxy reaches an allowed name, and the connecti
   CHECK(world.web.HostsSeen() == std::vector<std::string>{world.allowed});
   ExpectAllowedConnection(run, "allowed.test", world.web.Port());
   CHECK(VerifyProblems(world.ws, run.receipts).empty());
+  // aarm show prints what the closing record says the connection carried.
+  auto closing = ClosingRecord(run.records, "allowed.test");
+  REQUIRE(closing);
+  auto shown = RunAarm(world.ws, {"show", run.receipts});
+  CHECK(shown.status == 0);
+  CHECK_THAT(shown.out, Catch::Contains(
+                            "closed, " + std::to_string((*closing)["outcome"]["bytes_up"].get<uint64_t>()) +
+                            " bytes up, " +
+                            std::to_string((*closing)["outcome"]["bytes_down"].get<uint64_t>()) +
+                            " down"));
 }
 
 TEST_CASE("a name no rule allows gets 403 from the proxy, is never dialled, and is recorded",

@@ -82,6 +82,24 @@ TEST_CASE("a session's receipts verify and aarm show lists its denials", "[e2e][
   CHECK_THAT(shown.out, Catch::Contains("end  exit 0"));
 }
 
+TEST_CASE("aarm show prints a crafted closing record escaped, and says the file does not verify",
+          "[e2e][receipts]") {
+  Workspace ws;
+  const std::string crafted = ws.Root() + "/crafted.jsonl";
+  // What a connection carried, as a hostile file may claim it: a terminal escape, no count.
+  WriteFileText(crafted,
+                R"({"type":"action","seq":1,"session":"s","action":{"kind":"net.connect",)"
+                R"("host":"x.test","port":443},"decision":{"verdict":"allow"},"outcome":)"
+                R"({"ok":true,"closed":true,"bytes_up":"\u001b]0;x\u0007"}})"
+                "\n");
+  auto shown = RunAarm(ws, {"show", crafted});
+  CHECK(shown.status == 1);
+  CHECK_THAT(shown.out, Catch::Contains("net.connect x.test:443  allow  closed, \\x1b]0;x\\x07 "
+                                        "bytes up, ? down"));
+  CHECK(shown.out.find('\x1b') == std::string::npos);
+  CHECK_THAT(shown.err, Catch::Contains("does not verify"));
+}
+
 TEST_CASE("a session whose aarm-run was killed is reported incomplete, the rest verifies",
           "[e2e][receipts]") {
   ReceiptWorld world;
