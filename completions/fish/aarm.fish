@@ -38,7 +38,7 @@ function __aarm_profiles
 end
 
 # What "aarm profile explain PROFILE -- KIND OBJECT..." takes at the token being completed:
-# profile, separator, kind, program, path, flag or nothing.
+# profile, separator, kind, program, path, flag, destination or nothing.
 function __aarm_explain_expects
     set -l words (commandline -opc)
     set -l at (contains -i -- explain $words); or return 1
@@ -67,8 +67,21 @@ function __aarm_explain_expects
             test $count -eq 1; and echo path
         case file.rename file.link
             test $count -le 2; and echo path
+        case net.connect net.send net.bind
+            test $count -eq 1; and echo destination
     end
     return 0
+end
+
+# The destination of a net.* action: only a unix socket's path (unix:PATH) is a file; host
+# names, addresses and ports are not completed.
+function __aarm_net_destinations
+    set -l token (commandline -ct)
+    if string match -q 'unix:*' -- $token
+        __fish_complete_path (string sub -s 6 -- $token) | string replace -r '^' 'unix:'
+    else
+        printf '%s\t%s\n' unix: 'Unix socket: unix:PATH or unix:@NAME'
+    end
 end
 
 # The word after "profile": list, check or explain.
@@ -100,9 +113,10 @@ complete -c aarm -n 'test "$(__aarm_profile_command)" = check' -a '(__aarm_profi
 
 complete -c aarm -n '__aarm_explain_takes profile' -a '(__aarm_profiles)'
 complete -c aarm -n '__aarm_explain_takes separator' -a -- -d 'The action follows'
-complete -c aarm -n '__aarm_explain_takes kind' -a 'process.exec\tARGV... file.read\t"PATH [O_FLAG...]" file.write\t"PATH [O_FLAG...]" file.create\t"PATH [O_FLAG...]" file.delete\tPATH file.rename\t"PATH TO" file.link\t"PATH TO" file.chmod\tPATH'
+complete -c aarm -n '__aarm_explain_takes kind' -a 'process.exec\tARGV... file.read\t"PATH [O_FLAG...]" file.write\t"PATH [O_FLAG...]" file.create\t"PATH [O_FLAG...]" file.delete\tPATH file.rename\t"PATH TO" file.link\t"PATH TO" file.chmod\tPATH net.connect\t"HOST:PORT [ADDRESS] or unix:PATH" net.send\t"ADDRESS:PORT or unix:PATH" net.bind\t"ADDRESS[:PORT] or unix:PATH"'
 complete -c aarm -n '__aarm_explain_takes program' -a '(__fish_complete_command)'
 complete -c aarm -n '__aarm_explain_takes path' -F
+complete -c aarm -n '__aarm_explain_takes destination' -a '(__aarm_net_destinations)'
 complete -c aarm -n '__aarm_explain_takes flag' -a 'O_RDONLY O_WRONLY O_RDWR O_CREAT O_EXCL O_NOCTTY O_TRUNC O_APPEND O_NONBLOCK O_DSYNC O_SYNC O_ASYNC O_DIRECT O_DIRECTORY O_NOFOLLOW O_NOATIME O_CLOEXEC O_PATH O_TMPFILE' -d 'Open flag'
 
 complete -c aarm -n '__fish_seen_subcommand_from verify' -l key -r -a '(__aarm_files_with_suffix .pem)' -d 'Public key (PEM) every session must be signed by'

@@ -99,6 +99,32 @@ verify_options_offered() {
 check "bash: aarm verify offers its options" verify_options_offered
 check "bash: aarm keygen offers --force" offers _aarm --force aarm keygen --f
 
+mkdir -p "$scratch/run"
+touch "$scratch/run/app.sock"
+net_kinds_offered() {
+    offers _aarm net.connect aarm profile explain default -- net. &&
+        offers _aarm net.send aarm profile explain default -- net. &&
+        offers _aarm net.bind aarm profile explain default -- net.
+}
+check "bash: aarm profile explain offers the net.* kinds" net_kinds_offered
+check "bash: a net.* destination offers unix:" \
+    offers _aarm unix: aarm profile explain default -- net.connect ""
+check "bash: a net.* destination is no file" \
+    lacks _aarm "$scratch/run/" aarm profile explain default -- net.send "$scratch/r"
+check "bash: unix: completes a socket's path" \
+    offers _aarm "unix:$scratch/run/app.sock" aarm profile explain default -- net.connect "unix:$scratch/run/a"
+# Readline cuts "unix:PATH" at ':' into three words; the candidate replaces only the last.
+socket_path_cut_at_colon() {
+    COMP_WORDS=(aarm profile explain default -- net.bind unix : "$scratch/run/a")
+    COMP_CWORD=8
+    COMP_LINE="aarm profile explain default -- net.bind unix:$scratch/run/a"
+    COMP_POINT=${#COMP_LINE}
+    COMPREPLY=()
+    _aarm
+    contains "$scratch/run/app.sock" "${COMPREPLY[@]}"
+}
+check "bash: unix: completes a socket's path cut at ':'" socket_path_cut_at_colon
+
 # ---- every option and subcommand of --help, in every file ---------------------------------------
 
 # in_file FILE SHELL WORD: WORD (an option "--x" or a subcommand) is completed by FILE.
@@ -175,6 +201,10 @@ if command -v zsh >/dev/null; then
         check "zsh: aarm profile check offers profile names" \
             zsh_offers readonly "$aarm profile check "
         check "zsh: aarm verify offers its options" zsh_offers --expect-head "aarm verify --"
+        check "zsh: aarm profile explain offers the net.* kinds" \
+            zsh_offers net.connect "aarm profile explain default -- net."
+        check "zsh: unix: completes a socket's path" \
+            zsh_offers app.sock "aarm profile explain default -- net.connect unix:$scratch/run/"
     else
         skip "zsh: completing a command line" "zsh has no zpty module here"
     fi
@@ -203,6 +233,14 @@ if command -v fish >/dev/null; then
     check "fish: after COMMAND, aarm-run's own options are not offered" fish_command_options_only
     check "fish: aarm offers its subcommands" fish_offers verify "aarm "
     check "fish: aarm profile check offers profile names" fish_offers readonly "$aarm profile check "
+    check "fish: aarm profile explain offers the net.* kinds" \
+        fish_offers net.bind "aarm profile explain default -- net."
+    check "fish: unix: completes a socket's path" \
+        fish_offers "unix:$scratch/run/app.sock" "aarm profile explain default -- net.send unix:$scratch/run/a"
+    fish_destination_no_file() {
+        ! fish_offers "$scratch/run/" "aarm profile explain default -- net.connect $scratch/r"
+    }
+    check "fish: a net.* destination is no file" fish_destination_no_file
 else
     skip "fish: aarm-run.fish and aarm.fish" "fish is not installed"
 fi
