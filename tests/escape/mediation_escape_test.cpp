@@ -248,6 +248,33 @@ TEST_CASE("a directory on the path swapped for a symlink never opens the denied 
   world.CheckUntouched();
 }
 
+TEST_CASE("a file exchanged for a symlink after the decision is never followed",
+          "[escape][mediation][race]") {
+  // "swap" is an allowed regular file, or a symlink to the denied data-2.txt: the supervisor
+  // decides on the file it found, and opens that name without following a link that has taken
+  // its place since.
+  MediationWorld world;
+  constexpr long kOpens = 2000;
+  WriteFileText(world.P("swap"), "public\n");
+  symlink("data-2.txt", world.P("swapl").c_str());
+  RecordedRun run;
+  {
+    Repeater swapper([&](unsigned long) {
+      renameat2(AT_FDCWD, world.P("swap").c_str(), AT_FDCWD, world.P("swapl").c_str(),
+                RENAME_EXCHANGE);
+    });
+    run = RunRecorded(world.ws, ProbeCommand({"open-loop", world.P("swap"),
+                                              std::to_string(kOpens), "SECRET"}));
+  }
+  std::string line = FirstLine(run.result.out);
+  INFO(line);
+  CHECK(Count(line, "marker") == 0);
+  CHECK(Count(line, "opened") > 0);
+  CHECK(Count(line, "opened") + Count(line, "refused") == kOpens);
+  CHECK(VerifyProblems(world.ws, run.receipts).empty());
+  world.CheckUntouched();
+}
+
 TEST_CASE("a denied program cannot be run from a descriptor", "[escape][mediation][exec]") {
   MediationWorld world;
   for (const char* how : {"path", "read"}) {
