@@ -216,6 +216,29 @@ TEST_CASE("a symlink swapped between an allowed and a denied target never opens 
   world.CheckUntouched();
 }
 
+// 2000 opens of `path` by the agent while `a` and `b` are exchanged (RENAME_EXCHANGE, so
+// neither name ever goes missing) from outside; the probe's counts line, after checking that
+// the marker of the denied file was never read and the receipts verify.
+std::string OpenWhileExchanging(const MediationWorld& world, const std::string& a,
+                                const std::string& b, const std::string& path,
+                                RecordedRun* run) {
+  constexpr long kOpens = 2000;
+  {
+    Repeater swapper([&](unsigned long) {
+      renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE);
+    });
+    *run = RunRecorded(world.ws,
+                       ProbeCommand({"open-loop", path, std::to_string(kOpens), "SECRET"}));
+  }
+  std::string line = FirstLine(run->result.out);
+  CHECK(Count(line, "marker") == 0);
+  CHECK(Count(line, "opened") > 0);
+  CHECK(Count(line, "opened") + Count(line, "refused") == kOpens);
+  CHECK(VerifyProblems(world.ws, run->receipts).empty());
+  world.CheckUntouched();
+  return line;
+}
+
 TEST_CASE("a directory on the path swapped for a symlink never opens the denied file below",
           "[escape][mediation][race]") {
   // "swap/data-2.txt" is an allowed file while swap is a directory, and the denied data-2.txt
@@ -223,29 +246,15 @@ TEST_CASE("a directory on the path swapped for a symlink never opens the denied 
   // the file it reaches (a path with no symlink is decided as written; one with a symlink is
   // walked component by component).
   MediationWorld world;
-  constexpr long kOpens = 2000;
   mkdir(world.P("swap").c_str(), 0755);
   WriteFileText(world.P("swap/data-2.txt"), "public\n");
   symlink(".", world.P("other").c_str());
   RecordedRun run;
-  {
-    // RENAME_EXCHANGE: neither name ever goes missing.
-    Repeater swapper([&](unsigned long) {
-      renameat2(AT_FDCWD, world.P("swap").c_str(), AT_FDCWD, world.P("other").c_str(),
-                RENAME_EXCHANGE);
-    });
-    run = RunRecorded(world.ws, ProbeCommand({"open-loop", world.P("swap/data-2.txt"),
-                                              std::to_string(kOpens), "SECRET"}));
-  }
-  std::string line = FirstLine(run.result.out);
+  std::string line =
+      OpenWhileExchanging(world, world.P("swap"), world.P("other"), world.P("swap/data-2.txt"), &run);
   INFO(line);
-  CHECK(Count(line, "marker") == 0);
-  CHECK(Count(line, "opened") > 0);
   CHECK(Count(line, "refused") > 0);
-  CHECK(Count(line, "opened") + Count(line, "refused") == kOpens);
   CHECK(Denials(run.records, "file.read", world.P("data-2.txt")) > 0);
-  CHECK(VerifyProblems(world.ws, run.receipts).empty());
-  world.CheckUntouched();
 }
 
 TEST_CASE("a file exchanged for a symlink after the decision is never followed",
@@ -254,25 +263,10 @@ TEST_CASE("a file exchanged for a symlink after the decision is never followed",
   // decides on the file it found, and opens that name without following a link that has taken
   // its place since.
   MediationWorld world;
-  constexpr long kOpens = 2000;
   WriteFileText(world.P("swap"), "public\n");
   symlink("data-2.txt", world.P("swapl").c_str());
   RecordedRun run;
-  {
-    Repeater swapper([&](unsigned long) {
-      renameat2(AT_FDCWD, world.P("swap").c_str(), AT_FDCWD, world.P("swapl").c_str(),
-                RENAME_EXCHANGE);
-    });
-    run = RunRecorded(world.ws, ProbeCommand({"open-loop", world.P("swap"),
-                                              std::to_string(kOpens), "SECRET"}));
-  }
-  std::string line = FirstLine(run.result.out);
-  INFO(line);
-  CHECK(Count(line, "marker") == 0);
-  CHECK(Count(line, "opened") > 0);
-  CHECK(Count(line, "opened") + Count(line, "refused") == kOpens);
-  CHECK(VerifyProblems(world.ws, run.receipts).empty());
-  world.CheckUntouched();
+  OpenWhileExchanging(world, world.P("swap"), world.P("swapl"), world.P("swap"), &run);
 }
 
 TEST_CASE("a denied program cannot be run from a descriptor", "[escape][mediation][exec]") {
