@@ -295,6 +295,11 @@ TEST_CASE("cloud metadata is out of reach by proxy, by address and by UDP", "[e2
   auto raw = RunRecorded(world.ws, {ProbePath(), "connect", "169.254.169.254", "80"});
   CHECK(FirstLine(raw.result.out).rfind("errno", 0) == 0);
   CHECK(VerifyProblems(world.ws, raw.receipts).empty());
+  // The sandbox has no route but its loopback: a datagram has no way there either.
+  auto datagram =
+      RunRecorded(world.ws, {ProbePath(), "udp-send", "sendto", "169.254.169.254", "80", "x"});
+  CHECK(FirstLine(datagram.result.out) == "errno 101 ENETUNREACH");
+  CHECK(VerifyProblems(world.ws, datagram.receipts).empty());
 }
 
 TEST_CASE("mode none: nothing but loopback, and outside connections are recorded",
