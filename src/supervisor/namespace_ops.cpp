@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/capability.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -93,16 +93,36 @@ int ReceiveWithFds(int socket, OpRequest* request, int* fds) {
   }
 }
 
+// "/proc/PID/ns/NAME" into `out`, without allocating.
+void NamespacePath(char (&out)[64], pid_t pid, const char* name) {
+  char digits[16];
+  int count = 0;
+  for (unsigned value = static_cast<unsigned>(pid); count == 0 || value != 0; value /= 10) {
+    digits[count++] = static_cast<char>('0' + value % 10);
+  }
+  size_t at = 0;
+  for (const char* part = "/proc/"; *part;) out[at++] = *part++;
+  while (count > 0) out[at++] = digits[--count];
+  for (const char* part = "/ns/"; *part;) out[at++] = *part++;
+  while (*name && at + 1 < sizeof out) out[at++] = *name++;
+  out[at] = '\0';
+}
+
+// SECURITY: forked from a process whose other threads (the network service's, the log's) may
+// hold the allocator's locks at that moment: nothing here allocates — raw system calls only.
 [[noreturn]] void RunHelper(pid_t agent, int socket) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  std::string ns = "/proc/" + std::to_string(agent) + "/ns/";
-  int user = open((ns + "user").c_str(), O_RDONLY | O_CLOEXEC);
-  int mnt = open((ns + "mnt").c_str(), O_RDONLY | O_CLOEXEC);
+  char path[64];
+  NamespacePath(path, agent, "user");
+  int user = open(path, O_RDONLY | O_CLOEXEC);
+  NamespacePath(path, agent, "mnt");
+  int mnt = open(path, O_RDONLY | O_CLOEXEC);
   char ok = user >= 0 && mnt >= 0 && setns(user, CLONE_NEWUSER) == 0 &&
             setns(mnt, CLONE_NEWNS) == 0 && chdir("/") == 0;
   // Full capabilities came with the user namespace; none of them is the agent's.
-  cap_t none = cap_init();
-  ok = ok && none && cap_set_proc(none) == 0;
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct no_capabilities[_LINUX_CAPABILITY_U32S_3] = {};
+  ok = ok && syscall(SYS_capset, &header, no_capabilities) == 0;
   if (write(socket, &ok, 1) != 1 || !ok) _exit(1);
   Serve(socket);
 }
