@@ -113,7 +113,7 @@ Admission Gate::Admit(const Destination& destination, int stop_fd) const {
       if (found.status == LookupResult::Status::kStopped) return admission;
       // Allowed by name, never dialled: the record says what the agent got.
       admission.decision = *by_name;
-      admission.enforced = !Denied(*by_name);
+      admission.enforced = by_name->forbidden || !audit_;
       admission.outcome = Record(action, *by_name, admission.enforced, {false, EHOSTUNREACH})
                               ? Admission::Outcome::kUnresolved
                               : Admission::Outcome::kFailed;
@@ -126,7 +126,7 @@ Admission Gate::Admit(const Destination& destination, int stop_fd) const {
   const policy::Decision decision = by_name ? Stricter(*by_name, by_address) : by_address;
   if (Denied(decision) && (decision.forbidden || !audit_)) return deny(decision);
   admission.decision = decision;
-  admission.enforced = !Denied(decision);
+  admission.enforced = decision.forbidden || !audit_;
   admission.outcome = Record(action, decision, admission.enforced, {true, 0})
                           ? Admission::Outcome::kAllowed
                           : Admission::Outcome::kFailed;

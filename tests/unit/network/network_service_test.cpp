@@ -68,6 +68,12 @@ TEST_CASE("Under --audit a denial is recorded, not enforced, while forbid rules 
   REQUIRE(closed.size() == 1);
   CHECK(closed[0].decision.rule == "network.default");
   CHECK_FALSE(closed[0].enforced);
+  // An allowed connection is the audit's too, as every other action under --audit.
+  CHECK(Get(s, "origin.test", origin.Port()) == "200");
+  const auto all = s.observer.WaitFor(4, IsDecided);
+  REQUIRE(all.size() == 4);
+  CHECK(all[3].decision.verdict == Verdict::kAllow);
+  CHECK_FALSE(all[3].enforced);
 }
 
 TEST_CASE("A record that cannot be written refuses the connection and fails the service",
