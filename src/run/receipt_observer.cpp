@@ -60,8 +60,11 @@ std::string DescribeForTerminal(const policy::Action& action) {
     for (size_t i = 0; i < action.argv.size(); ++i) text += (i ? " " : "") + action.argv[i];
     if (action.argv.empty()) text += action.path;
   } else if (policy::IsNetworkAction(action.kind) && action.protocol != "unix") {
-    // "evil.example:443", "[2001:db8::1]:443", or the address a name resolved to
-    const std::string& where = action.host.empty() ? action.address : action.host;
+    // "evil.example:443", "[2001:db8::1]:443", the address a name resolved to, or for a
+    // refused family (vsock, packet...) which one
+    const std::string& where = !action.host.empty()      ? action.host
+                               : !action.address.empty() ? action.address
+                                                         : action.protocol;
     bool bracket = where.find(':') != std::string::npos;
     text += bracket ? "[" + where + "]" : where;
     if (action.port != 0) text += ":" + std::to_string(action.port);

@@ -497,8 +497,11 @@ TEST_CASE("a vsock socket, which no network namespace confines, can neither list
     CHECK(binds[0]["decision"]["rule"] == "network.family");
     CHECK(binds[0]["action"]["protocol"] == "vsock");
 
-    auto connecting = RunRecorded(ws, ProbeCommand({"vsock", "connect", "40123"}));
+    auto connecting =
+        RunRecorded(ws, ProbeCommand({"vsock", "connect", "40123"}), {.quiet = false});
     CHECK(FirstLine(connecting.result.out) == "errno 111 ECONNREFUSED");
+    CHECK_THAT(connecting.result.err,
+               Catch::Contains("aarm: denied net.connect vsock (rule: network.family)"));
     auto connects = NetRecords(connecting.records, "net.connect", "");
     REQUIRE(connects.size() == 1);
     CHECK(connects[0]["decision"]["rule"] == "network.family");
