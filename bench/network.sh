@@ -9,7 +9,8 @@
 #   is each row's time less bare's; CPU per connection is what every process spent, less what
 #   an aarm-run session costs by itself (one with a 1-byte download, measured alongside).
 #   Beside them, the same through the service run in-process by net_bench (no sandbox, an
-#   observer that records nothing).
+#   observer that records nothing), and through net_bench's forwarding floor: the least any
+#   proxy in the service's place costs.
 # - recording: aarm-run writes a signed receipt when it decides a connection and another when
 #   it closes; the receipt log's cost per record is measured in the same run (receipt_log_gen).
 # - name lookups inside the sandbox (getaddrinfo through the sandbox's resolver).
@@ -205,7 +206,7 @@ connections, download_mib, lookups = (int(x) for x in sys.argv[3:6])
 records_per_connection, cpus = float(sys.argv[6]), int(sys.argv[7])
 gib = download_mib / 1024
 connect = defaultdict(list)  # label: (ns per connection, CPU ns of the run, connections)
-inprocess = defaultdict(list)  # path: ns per connection
+inprocess = defaultdict(list)  # path: (ns per connection, CPU ns per connection)
 downloads = defaultdict(list)  # label: (ns, CPU ns of all, of the client, of the origin)
 inprocess_downloads = defaultdict(list)  # path: (ns, CPU ns of all, of the service)
 lookup, record, session = [], [], []
@@ -215,7 +216,8 @@ for line in open(sys.argv[1]):
         label, ns, cpu, total = fields
         connect[label].append((float(ns) / connections, float(cpu), int(total)))
     elif kind == "inprocess":
-        inprocess[fields[0]].append(float(fields[1]) / connections)
+        inprocess[fields[0]].append((float(fields[1]) / connections,
+                                     float(fields[2]) / connections))
     elif kind == "download":
         downloads[fields[0]].append([float(x) for x in fields[1:]])
     elif kind == "inprocess-download":
@@ -252,6 +254,7 @@ labels = {
 }
 inprocess_labels = {
     "bare": "in-process (net_bench): direct",
+    "floor": "in-process: forwarding floor (no service)",
     "http-connect": "in-process: HTTP proxy, CONNECT",
     "http-get": "in-process: HTTP proxy, GET http://",
     "socks5": "in-process: SOCKS5 proxy",
@@ -264,11 +267,14 @@ for label, name in labels.items():
     rows.append([name, thousands(1e9 / ns), f"{ns / 1000:,.0f} ±{spread:.0%}",
                  "" if label == "bare" else f"{added[label]:+,.0f}",
                  f"{median([(v[1] - session_share(label)) / v[2] for v in connect[label]]) / 1000:,.0f}"])
-inprocess_bare = median(inprocess["bare"])
+inprocess_bare = median([v[0] for v in inprocess["bare"]])
+inprocess_added = {}
 for path, name in inprocess_labels.items():
-    ns, spread = median_and_spread(inprocess[path])
+    ns, spread = median_and_spread([v[0] for v in inprocess[path]])
+    inprocess_added[path] = (ns - inprocess_bare) / 1000
     rows.append([name, thousands(1e9 / ns), f"{ns / 1000:,.0f} ±{spread:.0%}",
-                 "" if path == "bare" else f"{(ns - inprocess_bare) / 1000:+,.0f}", ""])
+                 "" if path == "bare" else f"{inprocess_added[path]:+,.0f}",
+                 f"{median([v[1] for v in inprocess[path]]) / 1000:,.0f}"])
 print_table(["connection (small GET)", "per second", "µs each", "added µs", "CPU µs each"], rows)
 record_us = median(record) / 1000
 print()
@@ -277,6 +283,10 @@ print(f"- recording: {records_per_connection:g} signed receipts per connection t
       f" {record_us:,.0f} µs of CPU per record (receipt_log_gen, this run): about"
       f" {records_per_connection * record_us:,.0f} µs of each connection's CPU, {record_us:,.0f}"
       f" of it on the connection's path")
+print(f"- the least any proxy in the service's place adds (the forwarding floor: one blocking"
+      f" thread that reads the head, dials and copies the answer, deciding nothing):"
+      f" {inprocess_added['floor']:+,.0f} µs; the service in-process adds"
+      f" {inprocess_added['http-get'] - inprocess_added['floor']:+,.0f} µs to it for a GET")
 print(f"- an aarm-run session by itself (start-up and tear-down, a 1-byte download) costs"
       f" {session_ns / 1e6:,.0f} ms of CPU, taken off the aarm-run rows")
 print(f"- a name lookup inside the sandbox (getaddrinfo of origin.test, the sandbox's resolver):"

@@ -4,8 +4,12 @@
 // connection against a compiled profile; records go to an observer that keeps nothing, so the
 // receipt log's cost (bench/receipts.sh) is not counted here.
 //
-// usage: net_bench connections COUNT   per path: one line "PATH<TAB>NANOSECONDS" for COUNT
-//                                      sequential connections, each a small request and answer
+// usage: net_bench connections COUNT [PATH...]
+//                                      per path (all of bare, floor, http-connect, http-get,
+//                                      socks5 unless named): one line "PATH<TAB>NANOSECONDS<TAB>CPU_NS"
+//                                      for COUNT sequential connections, each a small request
+//                                      and answer, CPU_NS the whole process's CPU time;
+//                                      path "floor" is a bare forwarding proxy (ForwardingFloor)
 //        net_bench download BYTES      per path: one line
 //                                      "PATH<TAB>NANOSECONDS<TAB>CPU_NS<TAB>SERVICE_CPU_NS" for
 //                                      BYTES sent by the origin and read by the client; CPU_NS
@@ -21,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -164,9 +169,47 @@ class NullObserver : public aarm::policy::ActionObserver {
   }
 };
 
+// The least a proxy in the service's place costs: one thread, blocking calls, no parsing, no
+// deciding. It reads a request head, dials the origin, forwards the head and copies the answer
+// back until the origin closes. Connections are served one at a time, as the bench makes them.
+class ForwardingFloor {
+ public:
+  explicit ForwardingFloor(uint16_t origin_port)
+      : listen_(Bound(SOCK_STREAM)), origin_port_(origin_port) {
+    thread_ = std::thread([this] {
+      for (;;) {
+        UniqueFd client(::accept4(listen_.Get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (!client) return;
+        const int one = 1;
+        ::setsockopt(client.Get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        const std::string head = ReadUntil(client.Get(), "\r\n\r\n");
+        UniqueFd origin = Connect(origin_port_);
+        WriteAll(origin.Get(), head);
+        char buffer[4096];
+        ssize_t n;
+        while ((n = ::recv(origin.Get(), buffer, sizeof(buffer), 0)) > 0) {
+          WriteAll(client.Get(), buffer, static_cast<size_t>(n));
+        }
+        ::shutdown(client.Get(), SHUT_WR);
+      }
+    });
+  }
+  ~ForwardingFloor() {
+    ::shutdown(listen_.Get(), SHUT_RDWR);
+    thread_.join();
+  }
+  uint16_t Port() const { return PortOf(listen_); }
+
+ private:
+  UniqueFd listen_;
+  uint16_t origin_port_;
+  std::thread thread_;
+};
+
 struct Proxies {
   uint16_t http = 0;
   uint16_t socks = 0;
+  uint16_t floor = 0;
 };
 
 aarm::policy::Engine BenchEngine() {
@@ -186,6 +229,7 @@ aarm::policy::Engine BenchEngine() {
 // A connection to the origin at `port` along `path`; ready for the first request byte.
 UniqueFd Open(const std::string& path, const Proxies& proxies, uint16_t port) {
   if (path == "bare") return Connect(port);
+  if (path == "floor") return Connect(proxies.floor);
   if (path == "http-connect") {
     UniqueFd fd = Connect(proxies.http);
     WriteAll(fd.Get(), "CONNECT " + std::string(kOriginName) + ":" + std::to_string(port) +
@@ -240,13 +284,15 @@ int64_t CpuNanoseconds() {
   return ns(usage.ru_utime) + ns(usage.ru_stime);
 }
 
-void Connections(long count, const Proxies& proxies) {
+void Connections(long count, Proxies proxies, const std::vector<std::string>& paths) {
   const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
   Origin origin([&answer](int fd) {
     ReadUntil(fd, "\r\n\r\n");
     WriteAll(fd, answer);
   });
-  for (const std::string path : {"bare", "http-connect", "http-get", "socks5"}) {
+  const ForwardingFloor floor(origin.Port());
+  proxies.floor = floor.Port();
+  for (const std::string& path : paths) {
     const std::string request = Request(path, origin.Port());
     const auto one = [&] {
       UniqueFd fd = Open(path, proxies, origin.Port());
@@ -257,8 +303,11 @@ void Connections(long count, const Proxies& proxies) {
     };
     for (long i = 0; i < count / 10 + 1; ++i) one();  // warm-up
     const auto start = Clock::now();
+    const int64_t cpu_start = CpuNanoseconds();
     for (long i = 0; i < count; ++i) one();
-    std::printf("%s\t%lld\n", path.c_str(), static_cast<long long>(Nanoseconds(Clock::now() - start)));
+    std::printf("%s\t%lld\t%lld\n", path.c_str(),
+                static_cast<long long>(Nanoseconds(Clock::now() - start)),
+                static_cast<long long>(CpuNanoseconds() - cpu_start));
   }
 }
 
@@ -297,16 +346,26 @@ void Download(size_t bytes, const Proxies& proxies) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: net_bench connections COUNT | download BYTES\n");
+  constexpr const char* kUsage = "usage: net_bench connections COUNT [PATH...] | download BYTES\n";
+  const std::vector<std::string> all_paths = {"bare", "floor", "http-connect", "http-get", "socks5"};
+  if (argc < 3) {
+    std::fputs(kUsage, stderr);
     return 2;
   }
   const std::string mode = argv[1];
-  const long amount = std::atol(argv[2]);
-  if ((mode != "connections" && mode != "download") || amount <= 0) {
-    std::fprintf(stderr, "usage: net_bench connections COUNT | download BYTES\n");
+  char* end = nullptr;
+  errno = 0;
+  const long amount = std::strtol(argv[2], &end, 10);
+  std::vector<std::string> paths(argv + 3, argv + argc);
+  const bool known_paths = std::all_of(paths.begin(), paths.end(), [&](const std::string& p) {
+    return std::find(all_paths.begin(), all_paths.end(), p) != all_paths.end();
+  });
+  if ((mode != "connections" && mode != "download") || errno != 0 || *end != '\0' ||
+      amount <= 0 || !known_paths || (mode == "download" && !paths.empty())) {
+    std::fputs(kUsage, stderr);
     return 2;
   }
+  if (paths.empty()) paths = all_paths;
   const aarm::policy::Engine engine = BenchEngine();
   NullObserver observer;
   aarm::network::ServiceSockets sockets;
@@ -321,7 +380,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (mode == "connections") {
-    Connections(amount, proxies);
+    Connections(amount, proxies, paths);
   } else {
     Download(static_cast<size_t>(amount), proxies);
   }
