@@ -117,7 +117,6 @@ void ReplyDialFailure(const Context& context, int agent, const Error& error) {
 }  // namespace
 
 void ServeHttpProxy(const Context& context, UniqueFd agent, const policy::ActingProcess& client) {
-  PrepareStream(agent.Get());
   const Clock::time_point deadline = Clock::now() + context.handshake_timeout;
   std::string bytes;
   std::array<char, 16 * 1024> chunk;

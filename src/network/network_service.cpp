@@ -158,15 +158,6 @@ class Service final : public NetworkService {
   std::once_flag stopped_;
 };
 
-Result<void> MakeNonBlocking(const UniqueFd& fd, const char* what) {
-  if (!fd) return {};
-  const int flags = ::fcntl(fd.Get(), F_GETFL);
-  if (flags < 0 || ::fcntl(fd.Get(), F_SETFL, flags | O_NONBLOCK) < 0) {
-    return FailErrno(std::string("cannot set up the ") + what + " socket");
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<std::unique_ptr<NetworkService>> NetworkService::Start(ServiceSockets sockets,
@@ -182,7 +173,7 @@ Result<std::unique_ptr<NetworkService>> NetworkService::Start(ServiceSockets soc
                                  std::pair{&sockets.transparent_v4, "transparent IPv4"},
                                  std::pair{&sockets.transparent_v6, "transparent IPv6"},
                                  std::pair{&sockets.dns, "DNS"}}) {
-    if (auto ok = MakeNonBlocking(*fd, what); !ok) return tl::unexpected(ok.error());
+    if (auto ok = detail::PrepareListener(*fd, what); !ok) return tl::unexpected(ok.error());
   }
   auto stop = detail::Signal::Create();
   if (!stop) return tl::unexpected(stop.error());

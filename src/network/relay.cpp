@@ -213,20 +213,9 @@ class Direction {
   uint64_t bytes_ = 0;
 };
 
-// The agent's side of every relayed connection is the sandbox's loopback, where nothing is
-// lost or queued: Reno sends at once, where a pacing algorithm (BBR, the default on the
-// machines bench/network.sh ran on) arms timers and wakes threads for each burst, which cost a
-// download through a tunnel close to half its rate. Any process may choose Reno; the
-// destination's side keeps the host's choice.
-void UseRenoTowardAgent(int agent) {
-  static constexpr char kReno[] = "reno";
-  ::setsockopt(agent, IPPROTO_TCP, TCP_CONGESTION, kReno, sizeof(kReno) - 1);
-}
-
 }  // namespace
 
 policy::Transfer Relay(int agent, int remote, const RelayOptions& options, int stop_fd) {
-  UseRenoTowardAgent(agent);
   Direction up(agent, remote, options.framer);
   Direction down(remote, agent, nullptr);
   const auto transfer = [&] { return policy::Transfer{up.Bytes(), down.Bytes()}; };

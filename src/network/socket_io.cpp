@@ -104,15 +104,30 @@ Result<UniqueFd> Dial(const std::string& address, uint16_t port, Clock::time_poi
     if (::getsockopt(fd.Get(), SOL_SOCKET, SO_ERROR, &err, &err_length) < 0) err = errno;
     if (err != 0) return FailErrno("cannot connect to " + where, err);
   }
-  PrepareStream(fd.Get());
+  SetNoDelay(fd.Get());
   return fd;
 }
 
-void PrepareStream(int fd) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags >= 0 && !(flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+void SetNoDelay(int fd) {
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+Result<void> PrepareListener(const UniqueFd& fd, const char* what) {
+  if (!fd) return {};
+  const int flags = ::fcntl(fd.Get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.Get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+    return FailErrno(std::string("cannot set up the ") + what + " socket");
+  }
+  int type = 0;
+  socklen_t length = sizeof(type);
+  if (::getsockopt(fd.Get(), SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) {
+    return {};
+  }
+  SetNoDelay(fd.Get());
+  static constexpr char kReno[] = "reno";
+  ::setsockopt(fd.Get(), IPPROTO_TCP, TCP_CONGESTION, kReno, sizeof(kReno) - 1);
+  return {};
 }
 
 void CloseWithReset(UniqueFd fd) {
@@ -128,13 +143,10 @@ Result<Signal> Signal::Create() {
 }
 
 void Signal::Raise() const {
+  raised_->store(true, std::memory_order_release);
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(fd_.Get(), &one, sizeof(one));
 }
 
-bool Signal::Raised() const {
-  pollfd fd = {fd_.Get(), POLLIN, 0};
-  return ::poll(&fd, 1, 0) > 0;
-}
 
 }  // namespace aarm::network::detail

@@ -44,7 +44,6 @@ uint8_t ReplyFor(Admission::Outcome outcome) {
 }  // namespace
 
 void ServeSocksProxy(const Context& context, UniqueFd agent, const policy::ActingProcess& client) {
-  PrepareStream(agent.Get());
   const Clock::time_point deadline = Clock::now() + context.handshake_timeout;
   std::string bytes;
   SocksGreeting greeting;

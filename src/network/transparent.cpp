@@ -13,7 +13,6 @@ void ServeTransparent(const Context& context, UniqueFd agent, bool ipv6, uint16_
     CloseWithReset(std::move(agent));
     return;
   }
-  PrepareStream(agent.Get());
   std::string first;
   const auto read =
       ReadFirstBytes(context, agent.Get(), -1, first, Clock::now() + context.first_bytes_wait);
