@@ -254,7 +254,8 @@ labels = {
 }
 inprocess_labels = {
     "bare": "in-process (net_bench): direct",
-    "floor": "in-process: forwarding floor (no service)",
+    "floor": "in-process: forwarding floor, GET (no service)",
+    "floor-connect": "in-process: forwarding floor, CONNECT",
     "http-connect": "in-process: HTTP proxy, CONNECT",
     "http-get": "in-process: HTTP proxy, GET http://",
     "socks5": "in-process: SOCKS5 proxy",
@@ -285,8 +286,10 @@ print(f"- recording: {records_per_connection:g} signed receipts per connection t
       f" of it on the connection's path")
 print(f"- the least any proxy in the service's place adds (the forwarding floor: one blocking"
       f" thread that reads the head, dials and copies the answer, deciding nothing):"
-      f" {inprocess_added['floor']:+,.0f} µs; the service in-process adds"
-      f" {inprocess_added['http-get'] - inprocess_added['floor']:+,.0f} µs to it for a GET")
+      f" {inprocess_added['floor']:+,.0f} µs for a GET, {inprocess_added['floor-connect']:+,.0f}"
+      f" for a CONNECT; the service in-process adds"
+      f" {inprocess_added['http-get'] - inprocess_added['floor']:+,.0f} and"
+      f" {inprocess_added['http-connect'] - inprocess_added['floor-connect']:+,.0f} µs to them")
 print(f"- an aarm-run session by itself (start-up and tear-down, a 1-byte download) costs"
       f" {session_ns / 1e6:,.0f} ms of CPU, taken off the aarm-run rows")
 print(f"- a name lookup inside the sandbox (getaddrinfo of origin.test, the sandbox's resolver):"

@@ -5,11 +5,12 @@
 // receipt log's cost (bench/receipts.sh) is not counted here.
 //
 // usage: net_bench connections COUNT [PATH...]
-//                                      per path (all of bare, floor, http-connect, http-get,
-//                                      socks5 unless named): one line "PATH<TAB>NANOSECONDS<TAB>CPU_NS"
+//                                      per path (all of bare, floor, floor-connect,
+//                                      http-connect, http-get, socks5 unless named): one line "PATH<TAB>NANOSECONDS<TAB>CPU_NS"
 //                                      for COUNT sequential connections, each a small request
 //                                      and answer, CPU_NS the whole process's CPU time;
-//                                      path "floor" is a bare forwarding proxy (ForwardingFloor)
+//                                      "floor" and "floor-connect" go through a bare forwarding
+//                                      proxy (ForwardingFloor)
 //        net_bench download BYTES      per path: one line
 //                                      "PATH<TAB>NANOSECONDS<TAB>CPU_NS<TAB>SERVICE_CPU_NS" for
 //                                      BYTES sent by the origin and read by the client; CPU_NS
@@ -171,7 +172,9 @@ class NullObserver : public aarm::policy::ActionObserver {
 
 // The least a proxy in the service's place costs: one thread, blocking calls, no parsing, no
 // deciding. It reads a request head, dials the origin, forwards the head and copies the answer
-// back until the origin closes. Connections are served one at a time, as the bench makes them.
+// back until the origin closes; for a CONNECT it answers 200 once dialled and forwards the
+// request head that follows in the tunnel. Connections are served one at a time, as the bench
+// makes them.
 class ForwardingFloor {
  public:
   explicit ForwardingFloor(uint16_t origin_port)
@@ -182,8 +185,12 @@ class ForwardingFloor {
         if (!client) return;
         const int one = 1;
         ::setsockopt(client.Get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        const std::string head = ReadUntil(client.Get(), "\r\n\r\n");
+        std::string head = ReadUntil(client.Get(), "\r\n\r\n");
         UniqueFd origin = Connect(origin_port_);
+        if (head.rfind("CONNECT ", 0) == 0) {
+          WriteAll(client.Get(), "HTTP/1.1 200 Connection established\r\n\r\n");
+          head = ReadUntil(client.Get(), "\r\n\r\n");
+        }
         WriteAll(origin.Get(), head);
         char buffer[4096];
         ssize_t n;
@@ -230,8 +237,8 @@ aarm::policy::Engine BenchEngine() {
 UniqueFd Open(const std::string& path, const Proxies& proxies, uint16_t port) {
   if (path == "bare") return Connect(port);
   if (path == "floor") return Connect(proxies.floor);
-  if (path == "http-connect") {
-    UniqueFd fd = Connect(proxies.http);
+  if (path == "http-connect" || path == "floor-connect") {
+    UniqueFd fd = Connect(path == "http-connect" ? proxies.http : proxies.floor);
     WriteAll(fd.Get(), "CONNECT " + std::string(kOriginName) + ":" + std::to_string(port) +
                            " HTTP/1.1\r\n\r\n");
     if (ReadUntil(fd.Get(), "\r\n\r\n").rfind("HTTP/1.1 200 ", 0) != 0) Die("CONNECT refused");
@@ -347,7 +354,8 @@ void Download(size_t bytes, const Proxies& proxies) {
 
 int main(int argc, char** argv) {
   constexpr const char* kUsage = "usage: net_bench connections COUNT [PATH...] | download BYTES\n";
-  const std::vector<std::string> all_paths = {"bare", "floor", "http-connect", "http-get", "socks5"};
+  const std::vector<std::string> all_paths = {"bare",         "floor",    "floor-connect",
+                                              "http-connect", "http-get", "socks5"};
   if (argc < 3) {
     std::fputs(kUsage, stderr);
     return 2;

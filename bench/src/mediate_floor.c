@@ -37,6 +37,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "positive_argument.h"
+
 // Linux 6.6 uapi, newer than Debian 12's kernel headers.
 static const unsigned long kNotifSetFlags = SECCOMP_IOW(4, __u64);
 static const unsigned long kSyncWakeUp = 1;
@@ -288,8 +290,12 @@ int main(int argc, char** argv) {
   int arg = 2;
   if (strcmp(argv[arg], "-w") == 0) {
     if (arg + 1 >= argc) Usage();
-    workers = atoi(argv[arg + 1]);
-    if (workers < 1 || workers > 64) Usage();
+    workers = (int)PositiveArgument(argv[arg + 1], 64);
+    if (workers < 0) {
+      fprintf(stderr, "mediate_floor: WORKERS must be a number from 1 to 64, not '%s'\n",
+              argv[arg + 1]);
+      exit(125);
+    }
     arg += 2;
   }
   if (strcmp(argv[arg], "--") != 0 || arg + 1 >= argc) Usage();

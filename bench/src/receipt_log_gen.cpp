@@ -16,8 +16,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +26,7 @@
 #include "aarm/receipts/session_log.hpp"
 #include "aarm/receipts/signing_key.hpp"
 #include "../../src/receipts/ed25519.hpp"
+#include "positive_argument.h"
 
 namespace {
 
@@ -75,20 +76,18 @@ int RawSignatures(const char* key_path, long count) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string(argv[1]) == "--raw" && std::atol(argv[3]) > 0) {
-    return RawSignatures(argv[2], std::atol(argv[3]));
-  }
   if (argc != 4) {
     std::fprintf(stderr,
                  "usage: receipt_log_gen KEY.pem OUT.jsonl N\n"
                  "       receipt_log_gen --raw KEY.pem N\n");
     return 2;
   }
-  long count = std::atol(argv[3]);
-  if (count <= 0) {
-    std::fprintf(stderr, "receipt_log_gen: N must be a positive number\n");
+  const long count = PositiveArgument(argv[3], LONG_MAX);
+  if (count < 0) {
+    std::fprintf(stderr, "receipt_log_gen: N must be a positive number, not '%s'\n", argv[3]);
     return 2;
   }
+  if (std::string(argv[1]) == "--raw") return RawSignatures(argv[2], count);
   auto key = aarm::receipts::SigningKey::Load(argv[1]);
   if (!key) return Fail("key", key.error());
   const std::string session = "6f1c1a52-8f0e-4d5e-9a59-3c2b8d7e4f10";

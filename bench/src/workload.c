@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -22,6 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "positive_argument.h"
 
 extern char** environ;
 
@@ -112,6 +115,15 @@ static void Usage(void) {
   exit(2);
 }
 
+static long Iterations(const char* text) {
+  long iterations = PositiveArgument(text, LONG_MAX);
+  if (iterations < 0) {
+    fprintf(stderr, "workload: N must be a positive number, not '%s'\n", text);
+    exit(2);
+  }
+  return iterations;
+}
+
 int main(int argc, char** argv) {
   if (argc < 3) Usage();
   const char* mode = argv[1];
@@ -120,14 +132,13 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "open") == 0 || strcmp(mode, "create") == 0) {
     if (argc != 4) Usage();
     path = argv[2];
-    iterations = atol(argv[3]);
+    iterations = Iterations(argv[3]);
   } else if (strcmp(mode, "forkexec") == 0 || strcmp(mode, "connect") == 0) {
     if (argc != 3) Usage();
-    iterations = atol(argv[2]);
+    iterations = Iterations(argv[2]);
   } else {
     Usage();
   }
-  if (iterations <= 0) Usage();
 
   enum { kOpen, kCreate, kForkExec, kConnect } kind =
       strcmp(mode, "open") == 0     ? kOpen
