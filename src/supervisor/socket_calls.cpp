@@ -641,7 +641,10 @@ void SocketCall::PerformSend(std::shared_ptr<CopiedMessage> message,
   const RawAddress* to = destination ? &*destination : nullptr;
   ssize_t n = message->Send(socket_.fd.Get(), to, send_flags | MSG_DONTWAIT);
   int err = errno;
-  bool would_block = n < 0 && (err == EAGAIN || err == EWOULDBLOCK);
+  // EINPROGRESS: a TCP Fast Open send (MSG_FASTOPEN, or TCP_FASTOPEN_CONNECT's deferred
+  // connect) whose handshake MSG_DONTWAIT left under way; the agent's own call waits for it.
+  bool connecting = n < 0 && err == EINPROGRESS && socket_.type == SOCK_STREAM;
+  bool would_block = n < 0 && (err == EAGAIN || err == EWOULDBLOCK || connecting);
   // A stream socket that took part of the data: the agent's blocking send waits for the rest.
   bool partial = n >= 0 && static_cast<size_t>(n) < message->data.size() &&
                  socket_.type == SOCK_STREAM;
