@@ -2,7 +2,10 @@
 // by a static probe. In mode none nothing leaves the sandbox's namespace and every attempt is
 // recorded; in mode host each is decided by address, on the address the supervisor read —
 // a thread rewriting it meanwhile, an IPv4-mapped or unspecified address, a blocking connect
-// that never completes change nothing; unix sockets are decided by the path they reach.
+// that never completes change nothing; unix sockets are decided by the path they reach. A batch
+// of sends goes only where it was decided, a Fast Open send is a connect, the descriptors a
+// send passes are the agent's, never the supervisor's, and the kernel keeps no pages of the
+// supervisor's copy after the call (MSG_ZEROCOPY).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -19,6 +23,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/process.hpp"
 #include "support/receipts.hpp"
 #include "support/workspace.hpp"
 
@@ -507,6 +512,125 @@ TEST_CASE("a vsock socket, which no network namespace confines, can neither list
     CHECK(connects[0]["decision"]["rule"] == "network.family");
     CHECK(VerifyProblems(ws, connecting.receipts).empty());
   }
+}
+
+
+TEST_CASE("sendmmsg sends no message to a destination it did not decide", "[escape][network]") {
+  // One destination is decided per call, the first message's: a later message naming another
+  // ends the batch, and the agent's retry of the rest is decided on its own.
+  Workspace ws;
+  auto allowed = CountingListener::Inet(SOCK_DGRAM);
+  auto denied = CountingListener::Inet(SOCK_DGRAM);
+  ws.WriteProfile(HostModeToml({}, {"net.send"}, {allowed->Port()}));
+
+  auto run = RunRecorded(ws, ProbeCommand({"udp-batch", "127.0.0.1", allowed->PortText(),
+                                           denied->PortText()}),
+                         {.quiet = false});
+  // What the kernel answers a batch whose second message fails: the one sent, its length.
+  CHECK(FirstLine(run.result.out) == "ok sent=1 len=3,0 rest=EACCES");
+  auto sends = NetRecords(run.records, "net.send", "127.0.0.1");
+  REQUIRE(sends.size() == 2);
+  CHECK(sends[0]["action"]["port"] == allowed->Port());
+  CHECK(sends[0]["decision"]["verdict"] == "allow");
+  CHECK(sends[1]["action"]["port"] == denied->Port());
+  CHECK(sends[1]["decision"]["verdict"] == "deny");
+  CHECK(sends[1]["decision"]["rule"] == "network.host-loopback");
+  CHECK(sends[1]["outcome"]["errno"] == EACCES);
+  CHECK_THAT(run.result.err,
+             Catch::Contains("aarm: denied net.send 127.0.0.1:" + denied->PortText()));
+  CHECK(VerifyProblems(ws, run.receipts).empty());
+
+  auto reversed = RunRecorded(ws, ProbeCommand({"udp-batch", "127.0.0.1", denied->PortText(),
+                                                allowed->PortText()}));
+  CHECK(FirstLine(reversed.result.out) == "errno 13 EACCES");
+  OneNetRecord(reversed, "net.send", "127.0.0.1", denied->Port(), "deny");
+  CHECK(NetRecords(reversed.records, "net.send", "127.0.0.1").size() == 1);
+  CHECK(VerifyProblems(ws, reversed.receipts).empty());
+
+  CHECK(allowed->SettledCount() == 1);
+  CHECK(denied->Count() == 0);
+}
+
+TEST_CASE("TCP Fast Open reaches only what a connect may reach", "[escape][network]") {
+  // sendto(MSG_FASTOPEN) on a socket never connected connects it, with the data on the SYN
+  // where the server allows; TCP_FASTOPEN_CONNECT lets connect(2) hold the SYN back until the
+  // first write. Either is a connect, decided as one.
+  Workspace ws;
+  auto allowed = CountingListener::Inet(SOCK_STREAM);
+  auto denied = CountingListener::Inet(SOCK_STREAM);
+  ws.WriteProfile(HostModeToml({}, {"net.connect"}, {allowed->Port()}));
+  for (const std::string how : {"tfo-sendto", "tfo-connect"}) {
+    INFO(how);
+    auto refused = RunRecorded(ws, ProbeCommand({how, "127.0.0.1", denied->PortText(), "secret"}),
+                               {.quiet = false});
+    CHECK(FirstLine(refused.result.out) == "errno 111 ECONNREFUSED");
+    Json record = OneNetRecord(refused, "net.connect", "127.0.0.1", denied->Port(), "deny");
+    CHECK(record["action"]["protocol"] == "tcp");
+    CHECK_THAT(refused.result.err,
+               Catch::Contains("aarm: denied net.connect 127.0.0.1:" + denied->PortText()));
+    CHECK(VerifyProblems(ws, refused.receipts).empty());
+
+    auto sent = RunRecorded(ws, ProbeCommand({how, "127.0.0.1", allowed->PortText(), "secret"}));
+    CHECK(FirstLine(sent.result.out) == "ok 6");
+    OneNetRecord(sent, "net.connect", "127.0.0.1", allowed->Port(), "allow");
+  }
+  CHECK(allowed->SettledCount() == 2);
+  CHECK(denied->Count() == 0);
+}
+
+TEST_CASE("a MSG_ZEROCOPY send never lends the kernel the supervisor's copy",
+          "[escape][network]") {
+  // The supervisor sends a copy it frees once the call returns; with MSG_ZEROCOPY the kernel
+  // would read those pages after that, whatever they hold by then. The kernel posts a
+  // completion for each send that lent it pages: none may come.
+  Workspace ws;
+  auto allowed = CountingListener::Inet(SOCK_DGRAM);
+  ws.WriteProfile(HostModeToml({}, {"net.send"}, {allowed->Port()}));
+  auto run =
+      RunRecorded(ws, ProbeCommand({"zerocopy", "127.0.0.1", allowed->PortText(), "hello"}));
+  CHECK(FirstLine(run.result.out) == "ok sent=5 completions=0");
+  OneNetRecord(run, "net.send", "127.0.0.1", allowed->Port(), "allow");
+  CHECK(allowed->SettledCount() == 1);
+}
+
+TEST_CASE("a descriptor number the agent does not hold passes nothing, aarm-run's least of all",
+          "[escape][network]") {
+  // The supervisor sends the agent's SCM_RIGHTS message itself, from a process that holds
+  // descriptors of its own — the receipt file among them. Each number is the agent's: one the
+  // agent has not open is EBADF, as from the kernel, whatever aarm-run holds under it.
+  Workspace ws;
+  ws.WriteProfile(HostModeToml({}, {}, {}));
+  std::string list = ws.Project("numbers");
+  std::string receipts;
+  Process run(RecordingRun(ws, ProbeCommand({"pass-unheld", list}), {}, &receipts));
+  REQUIRE(run.WaitForOutput("ready\n", 10s));
+  std::string numbers;
+  std::string receipt_fd;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(run.Pid()) + "/fd")) {
+    std::string number = entry.path().filename().string();
+    numbers += number + " ";
+    std::error_code error;
+    if (std::filesystem::read_symlink(entry.path(), error) == receipts) receipt_fd = number;
+  }
+  INFO("aarm-run holds " << numbers);
+  REQUIRE_FALSE(receipt_fd.empty());
+  WriteFileText(list + ".part", numbers);
+  std::filesystem::rename(list + ".part", list);
+
+  auto result = run.Wait(10s);
+  std::string line = result.out.substr(result.out.find('\n') + 1);
+  line = FirstLine(line);
+  INFO(line);
+  REQUIRE_THAT(line, Catch::StartsWith("ok tried="));
+  std::string tried = line.substr(9, line.find(' ', 9) - 9);
+  CHECK_THAT("," + tried + ",", Catch::Contains("," + receipt_fd + ","));
+  long count = std::count(tried.begin(), tried.end(), ',') + 1;
+  CHECK(Count(line, "ebadf") == 2 * count);  // the number alone, and after one the agent holds
+  CHECK(Count(line, "went") == 0);
+  CHECK(Count(line, "received") == 0);
+  CHECK(result.status == 0);
+  CHECK(VerifyProblems(ws, receipts).empty());
 }
 
 }  // namespace

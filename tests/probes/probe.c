@@ -19,11 +19,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
@@ -416,6 +419,191 @@ static int PassFd(const char* claim) {
   text[n] = '\0';
   char out[64];
   snprintf(out, sizeof out, "passed %s", text);
+  return ReportOk(out);
+}
+
+// udp-batch ADDRESS FIRST SECOND: one sendmmsg(2) of two datagrams, "one" to ADDRESS:FIRST and
+// "two" to ADDRESS:SECOND, on one unconnected socket; the messages it did not send go again in
+// a second sendmmsg, as a program retrying the rest does. Reports the first call's count, each
+// message's msg_len, and what the second call answered ("none" when not needed).
+static int UdpBatch(const char* address, const char* first, const char* second) {
+  struct sockaddr_storage targets[2];
+  socklen_t lengths[2];
+  if (ParseAddress(address, first, &targets[0], &lengths[0]) != 0 ||
+      ParseAddress(address, second, &targets[1], &lengths[1]) != 0) {
+    errno = EINVAL;
+    return Report(-1, NULL);
+  }
+  int fd = socket(targets[0].ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Report(-1, NULL);
+  static const char* const kTexts[2] = {"one", "two"};
+  struct iovec pieces[2];
+  struct mmsghdr messages[2];
+  memset(messages, 0, sizeof messages);
+  for (int i = 0; i < 2; ++i) {
+    pieces[i].iov_base = (void*)kTexts[i];
+    pieces[i].iov_len = strlen(kTexts[i]);
+    messages[i].msg_hdr.msg_name = &targets[i];
+    messages[i].msg_hdr.msg_namelen = lengths[i];
+    messages[i].msg_hdr.msg_iov = &pieces[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+  }
+  int sent = sendmmsg(fd, messages, 2, 0);
+  if (sent < 0) return Report(-1, NULL);
+  char rest[32] = "none";
+  if (sent < 2) {
+    int again = sendmmsg(fd, messages + sent, (unsigned)(2 - sent), 0);
+    const char* name = strerrorname_np(errno);
+    if (again < 0) {
+      snprintf(rest, sizeof rest, "%s", name ? name : "?");
+    } else {
+      snprintf(rest, sizeof rest, "%d", again);
+    }
+  }
+  char out[96];
+  snprintf(out, sizeof out, "sent=%d len=%u,%u rest=%s", sent, messages[0].msg_len,
+           messages[1].msg_len, rest);
+  return ReportOk(out);
+}
+
+// tfo-sendto ADDRESS PORT TEXT: TEXT by sendto(MSG_FASTOPEN) on a TCP socket never connected,
+// which connects it to ADDRESS:PORT (TCP Fast Open: the data may ride on the SYN).
+static int TfoSendto(const char* address, const char* port, const char* text) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_STREAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  return Report(sendto(fd, text, strlen(text), MSG_FASTOPEN, (struct sockaddr*)&target, length),
+                NULL);
+}
+
+// tfo-connect ADDRESS PORT TEXT: connect(2) of a TCP socket with TCP_FASTOPEN_CONNECT, which
+// lets the kernel hold the handshake back until the first write; then TEXT by write(2).
+static int TfoConnect(const char* address, const char* port, const char* text) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_STREAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  int on = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &on, sizeof on) != 0) {
+    return Report(-1, NULL);
+  }
+  if (connect(fd, (struct sockaddr*)&target, length) != 0) return Report(-1, NULL);
+  return Report(write(fd, text, strlen(text)), NULL);
+}
+
+// zerocopy ADDRESS PORT TEXT: TEXT by sendto(MSG_ZEROCOPY) on a UDP socket with SO_ZEROCOPY,
+// then the completions its error queue receives within half a second: the kernel posts one
+// for each send that lent it the sender's pages.
+static int ZeroCopy(const char* address, const char* port, const char* text) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_DGRAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &on, sizeof on) != 0) return Report(-1, NULL);
+  ssize_t sent =
+      sendto(fd, text, strlen(text), MSG_ZEROCOPY, (struct sockaddr*)&target, length);
+  if (sent < 0) return Report(-1, NULL);
+  long completions = 0;
+  struct pollfd ready = {fd, 0, 0};
+  while (poll(&ready, 1, 500) > 0) {
+    char control[256];
+    struct msghdr message = {.msg_control = control, .msg_controllen = sizeof control};
+    if (recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+      struct sock_extended_err error;
+      if (c->cmsg_len < CMSG_LEN(sizeof error)) continue;
+      memcpy(&error, CMSG_DATA(c), sizeof error);
+      if (error.ee_origin == SO_EE_ORIGIN_ZEROCOPY) completions += error.ee_data - error.ee_info + 1;
+    }
+  }
+  char out[64];
+  snprintf(out, sizeof out, "sent=%zd completions=%ld", sent, completions);
+  return ReportOk(out);
+}
+
+// A descriptor of the probe's own moved up to 900 or beyond, out of the way of the numbers a
+// test lists.
+static int MoveHigh(int fd) {
+  int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+  close(fd);
+  return high;
+}
+
+// pass-unheld LIST: prints "ready", waits (10 s at most) for the file LIST of descriptor
+// numbers, then for each number the probe does not hold sends two datagrams over a socketpair
+// passing it (SCM_RIGHTS): one with that number alone, one with an open pipe end before it.
+// The kernel refuses both: EBADF. Reports the numbers tried, how many sends failed with EBADF
+// and how many went, and how many descriptors reached the other end.
+static int PassUnheld(const char* list_path) {
+  printf("ready\n");
+  fflush(stdout);
+  FILE* list = NULL;
+  for (int i = 0; i < 1000 && !(list = fopen(list_path, "re")); ++i) usleep(10000);
+  if (!list) return Report(-1, NULL);
+  int numbers[256];
+  int count = 0;
+  while (count < 256 && fscanf(list, "%d", &numbers[count]) == 1) ++count;
+  fclose(list);
+  int pair[2], pipe_fds[2];
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) return Report(-1, NULL);
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Report(-1, NULL);
+  int sender = MoveHigh(pair[0]), receiver = MoveHigh(pair[1]), held = MoveHigh(pipe_fds[0]);
+  close(pipe_fds[1]);
+  if (sender < 0 || receiver < 0 || held < 0) return Report(-1, NULL);
+  char tried[1024] = "";
+  size_t used = 0;
+  long refused = 0, went = 0, received = 0;
+  for (int i = 0; i < count; ++i) {
+    if (numbers[i] < 0 || fcntl(numbers[i], F_GETFD) >= 0) continue;
+    if (used < sizeof tried) {
+      used += (size_t)snprintf(tried + used, sizeof tried - used, "%s%d", used ? "," : "",
+                               numbers[i]);
+    }
+    int fds[2] = {held, numbers[i]};
+    for (int alone = 0; alone < 2; ++alone) {
+      size_t size = alone ? sizeof(int) : sizeof fds;
+      union {
+        char buffer[CMSG_SPACE(sizeof fds)];
+        struct cmsghdr align;
+      } control;
+      memset(&control, 0, sizeof control);
+      control.align.cmsg_level = SOL_SOCKET;
+      control.align.cmsg_type = SCM_RIGHTS;
+      control.align.cmsg_len = CMSG_LEN(size);
+      memcpy(CMSG_DATA(&control.align), alone ? &fds[1] : fds, size);
+      char byte = 'x';
+      struct iovec piece = {&byte, 1};
+      struct msghdr message = {.msg_iov = &piece, .msg_iovlen = 1,
+                               .msg_control = control.buffer,
+                               .msg_controllen = CMSG_SPACE(size)};
+      if (sendmsg(sender, &message, 0) >= 0) {
+        ++went;
+      } else if (errno == EBADF) {
+        ++refused;
+      }
+    }
+  }
+  for (;;) {
+    union {
+      char buffer[CMSG_SPACE(16 * sizeof(int))];
+      struct cmsghdr align;
+    } control;
+    char byte;
+    struct iovec piece = {&byte, 1};
+    struct msghdr message = {.msg_iov = &piece, .msg_iovlen = 1, .msg_control = control.buffer,
+                             .msg_controllen = sizeof control.buffer};
+    if (recvmsg(receiver, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0) break;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        received += (long)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+      }
+    }
+  }
+  char out[1200];
+  snprintf(out, sizeof out, "tried=%s ebadf=%ld went=%ld received=%ld", tried, refused, went,
+           received);
   return ReportOk(out);
 }
 
@@ -1077,6 +1265,11 @@ static int Dispatch(int argc, char** argv) {
   if (IS("unix-dgram")) { NEED(2); return UnixDatagram(argv[1], argv[2]); }
   if (IS("unix-echo")) { NEED(1); return UnixEcho(argv[1]); }
   if (IS("pass-fd")) { NEED(1); return PassFd(argv[1]); }
+  if (IS("pass-unheld")) { NEED(1); return PassUnheld(argv[1]); }
+  if (IS("udp-batch")) { NEED(3); return UdpBatch(argv[1], argv[2], argv[3]); }
+  if (IS("tfo-sendto")) { NEED(3); return TfoSendto(argv[1], argv[2], argv[3]); }
+  if (IS("tfo-connect")) { NEED(3); return TfoConnect(argv[1], argv[2], argv[3]); }
+  if (IS("zerocopy")) { NEED(3); return ZeroCopy(argv[1], argv[2], argv[3]); }
   if (IS("bind-unix")) { NEED(1); return BindUnix(argv[1]); }
   if (IS("vsock")) { NEED(2); return Vsock(argv[1], argv[2]); }
   if (IS("http")) { NEED(3); return HttpGet(argv[1], argv[2], argv[3]); }
