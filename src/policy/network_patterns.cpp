@@ -52,6 +52,22 @@ bool BitSet(const IpAddress& address, unsigned bit) {
   return (address.bytes[bit / 8] >> (7 - bit % 8)) & 1;
 }
 
+// The fewest characters a label glob matches: '*' none, '?' and a class one, anything else
+// itself. `label` has its classes closed.
+size_t ShortestMatch(std::string_view label) {
+  size_t length = 0;
+  for (size_t i = 0; i < label.size(); ++i) {
+    if (label[i] == '*') continue;
+    ++length;
+    if (label[i] != '[') continue;
+    size_t member = i + 1;
+    if (member < label.size() && (label[member] == '!' || label[member] == '^')) ++member;
+    // A ']' first in a class is a member.
+    i = std::min(label.find(']', member + 1), label.size());
+  }
+  return length;
+}
+
 // Why a host glob, lower-cased, cannot be compiled; nullopt when it can.
 std::optional<std::string> HostGlobProblem(std::string_view pattern) {
   bool in_class = false;
@@ -97,6 +113,7 @@ std::optional<std::string> HostGlobProblem(std::string_view pattern) {
     }
     start = dot + 1;
   }
+  if (auto problem = HostLengthProblem(pattern)) return problem;
   const bool numeric =
       std::any_of(pattern.begin(), pattern.end(), IsDigit) &&
       pattern.find('.') != std::string_view::npos &&
@@ -110,6 +127,42 @@ std::optional<std::string> HostGlobProblem(std::string_view pattern) {
 }
 
 }  // namespace
+
+// A pattern that needs more than a name can hold would be refused by no check at all: it would
+// silently match nothing, since NormalizeHostName never returns such a name.
+std::optional<std::string> HostLengthProblem(std::string_view pattern) {
+  size_t shortest_name = 0;
+  size_t labels = 0;
+  bool glob = false;
+  size_t start = 0;
+  while (start <= pattern.size()) {
+    const size_t dot = std::min(pattern.find('.', start), pattern.size());
+    const std::string_view label = pattern.substr(start, dot - start);
+    start = dot + 1;
+    if (label == "**") {  // any number of labels, none included
+      glob = true;
+      continue;
+    }
+    const bool literal = label.find_first_of("*?[") == std::string_view::npos;
+    glob = glob || !literal;
+    const size_t shortest = ShortestMatch(label);
+    if (shortest > kMaxLabelLength) {
+      return fmt::format("has the label {}{} {} characters; a DNS label holds at most {} "
+                         "characters",
+                         QuoteForDisplay(label), literal ? " of" : ", which matches no fewer than",
+                         shortest, kMaxLabelLength);
+    }
+    shortest_name += shortest;
+    ++labels;
+  }
+  if (labels > 1) shortest_name += labels - 1;  // the dots between them
+  if (shortest_name > kMaxHostNameLength) {
+    return fmt::format("{} {} characters; a host name holds at most {} characters",
+                       glob ? "matches no name shorter than" : "is", shortest_name,
+                       kMaxHostNameLength);
+  }
+  return std::nullopt;
+}
 
 std::optional<IpAddress> ParseAddress(std::string_view text) {
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;

@@ -52,6 +52,13 @@ Result<AddressRange> ParseAddressRange(std::string_view text);
 // Host names as patterns compare them.
 using policy::NormalizeHostName;
 
+// Why a host glob, or a name, needs more than a DNS name holds (RFC 1035): a label of more than
+// 63 characters or a name of more than 253, counting the fewest characters each glob matches
+// ('*' none, '?' and a class one). Such a pattern would match no name NormalizeHostName
+// returns. `pattern` has no empty label and its classes closed. The problem is a phrase about
+// the pattern; nullopt when there is none.
+std::optional<std::string> HostLengthProblem(std::string_view pattern);
+
 // A glob on host names: '.' separates labels, `*` matches within one label, `**` any number of
 // labels, none included (`**.example.com` matches example.com and every name below it). The
 // rest is the glob syntax of paths (glob.hpp). Case-insensitive.

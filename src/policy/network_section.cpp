@@ -88,10 +88,16 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadHosts(const toml::n
     const std::string shown = QuoteForDisplay(key.str());
     auto name = NormalizeHostName(key.str());
     if (!name) {
+      std::string_view written = key.str();
+      if (written.ends_with('.')) written.remove_suffix(1);
+      // A name too long for the DNS is said so; a glob is not a name at all.
+      const bool glob = written.find_first_of("*?[") != std::string_view::npos;
+      const auto length = glob ? std::nullopt : HostLengthProblem(written);
       return tl::unexpected(source.At(
-          where, fmt::format("network.hosts name {} is not a host name (letters, digits, '-' and "
-                             "'_' in labels separated by '.')",
-                             shown)));
+          where, length ? fmt::format("network.hosts name {} {}", shown, *length)
+                        : fmt::format("network.hosts name {} is not a host name (letters, "
+                                      "digits, '-' and '_' in labels separated by '.')",
+                                      shown)));
     }
     const auto* text = value.as_string();
     const auto address = text ? ParseAddress(text->get()) : std::nullopt;

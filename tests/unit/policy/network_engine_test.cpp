@@ -152,6 +152,17 @@ TEST_CASE("Host globs: '*' within a label, '**' across labels, any case", "[poli
   CHECK(NameMatches("*.GitHub.com", "API.GITHUB.COM."));
 }
 
+TEST_CASE("Host globs at the DNS limits match the names at those limits", "[policy][network]") {
+  const std::string label63(63, 'x');
+  const std::string longest = label63 + "." + std::string(63, 'b') + "." + std::string(63, 'c') +
+                              "." + std::string(61, 'd');
+  CHECK(NameMatches(label63 + ".test", label63 + ".test"));
+  CHECK(NameMatches("*" + label63 + ".test", label63 + ".test"));
+  CHECK(NameMatches("?" + std::string(62, 'x') + ".test", label63 + ".test"));
+  CHECK(NameMatches(longest, longest));
+  CHECK(NameMatches("**." + longest, longest));
+}
+
 TEST_CASE("What is not a host name matches no name pattern", "[policy][network]") {
   // A Host header or SNI with junk in it is no name: "**" does not allow it.
   for (const char* junk : {"a b.test", "a/b.test", "a..b", "", "github.com:443", "caf\xc3\xa9.test",

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "aarm/policy/display_text.hpp"
 #include "aarm/policy/profile.hpp"
 #include "unit/policy/policy_test_support.hpp"
 
@@ -14,6 +15,7 @@ using aarm::policy::LoadProfile;
 using aarm::policy::NetworkMode;
 using aarm::policy::PortRange;
 using aarm::policy::Profile;
+using aarm::policy::QuoteForDisplay;
 using aarm::policy::RulePattern;
 using aarm::policy::testing::ErrorFor;
 using aarm::policy::testing::MustLoad;
@@ -332,4 +334,72 @@ TEST_CASE("Rule host and port errors name the place", "[policy][network]") {
         "file.rename, file.link");
   CHECK(ErrorFor(dir, NetRule("\"net.connect\"", "{ hots = \"x\" }")) ==
         "P:5:11: unknown key 'hots' in [rule.match]; did you mean 'host'?");
+}
+
+TEST_CASE("A host pattern that needs more than a DNS name holds is refused", "[policy][network]") {
+  // NormalizeHostName returns no name with a label over 63 characters or over 253 in all, so
+  // such a pattern would silently match nothing.
+  TempDir dir;
+  const std::string label63(63, 'a');
+  const std::string label64(64, 'a');
+  // 253 characters: the longest name; one more label character makes 254.
+  const std::string longest = label63 + "." + std::string(63, 'b') + "." + std::string(63, 'c') +
+                              "." + std::string(61, 'd');
+  const std::string too_long = longest + "d";
+  auto allow = [&](const std::string& entry) {
+    return ErrorFor(dir, Network("allow = [\"ok.test\", \"" + entry + "\"]\n"));
+  };
+  const std::string label_limit = "a DNS label holds at most 63 characters";
+  CHECK(allow(label64 + ".test") == "P:3:21: network.allow entry '" + label64 +
+                                        ".test' has the label '" + label64 +
+                                        "' of 64 characters; " + label_limit);
+  CHECK(allow("api." + label64 + ":443") ==
+        "P:3:21: network.allow entry 'api." + label64 + ":443' has the host 'api." + label64 +
+            "', which has the label '" + label64 + "' of 64 characters; " + label_limit);
+  // Glob characters: '*' matches no character, '?' and a class one each.
+  CHECK(allow("x*" + label63 + ".test") ==
+        "P:3:21: network.allow entry 'x*" + label63 + ".test' has the label 'x*" + label63 +
+            "', which matches no fewer than 64 characters; " + label_limit);
+  CHECK(allow("[ab]?" + std::string(62, 'a') + ".test") ==
+        "P:3:21: network.allow entry '[ab]?" + std::string(62, 'a') + ".test' has the label '[ab]?" +
+            std::string(62, 'a') + "', which matches no fewer than 64 characters; " + label_limit);
+  CHECK(allow(too_long) == "P:3:21: network.allow entry " + QuoteForDisplay(too_long) +
+                               " is 254 characters; a host name holds at most 253 characters");
+  CHECK(allow("**." + too_long + ":443") ==
+        "P:3:21: network.allow entry " + QuoteForDisplay("**." + too_long + ":443") +
+            " has the host " + QuoteForDisplay("**." + too_long) +
+            ", which matches no name shorter than 254 characters; a host name holds at most 253 "
+            "characters");
+
+  auto host = [&](const std::string& value) {
+    return ErrorFor(dir, NetRule("\"net.connect\"", "{ host = " + value + " }"));
+  };
+  CHECK(host("\"" + label64 + ".test\"") == "P:5:18: rule.match.host '" + label64 +
+                                                ".test' has the label '" + label64 +
+                                                "' of 64 characters; " + label_limit);
+  CHECK(host("[\"ok.test\", \"!*." + label64 + "\"]") ==
+        "P:5:30: rule.match.host entry '!*." + label64 + "' has the label '" + label64 +
+            "' of 64 characters; " + label_limit);
+  CHECK(host("\"" + too_long + "\"") ==
+        "P:5:18: rule.match.host " + QuoteForDisplay(too_long) +
+            " is 254 characters; a host name holds at most 253 characters");
+
+  CHECK(ErrorFor(dir, Network("hosts = { \"" + label64 + ".test\" = \"127.0.0.1\" }\n")) ==
+        "P:3:11: network.hosts name '" + label64 + ".test' has the label '" + label64 +
+            "' of 64 characters; " + label_limit);
+  CHECK(ErrorFor(dir, Network("hosts = { \"" + too_long + "\" = \"127.0.0.1\" }\n")) ==
+        "P:3:11: network.hosts name " + QuoteForDisplay(too_long) +
+            " is 254 characters; a host name holds at most 253 characters");
+
+  // At the limits, and globs that can match within them, load.
+  const Profile limits = MustLoad(dir.Write(
+      "limits.toml",
+      Network("allow = [\"" + label63 + ".test\", \"" + longest + ":443\", \"*" + label63 +
+              ".test\", \"**." + longest + "\", \"*.*.*.*.*\"]\nhosts = { \"" + longest +
+              "\" = \"127.0.0.1\" }\n") +
+          "[[rule]]\nid = \"r\"\non = \"net.connect\"\nmatch = { host = \"!" + longest +
+          "\" }\ndecision = \"deny\"\n"));
+  CHECK(limits.network.allow.size() == 5);
+  CHECK(limits.network.hosts.size() == 1);
+  CHECK(limits.rules.size() == 1);
 }
