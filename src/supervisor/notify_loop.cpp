@@ -28,9 +28,10 @@
 namespace aarm::supervisor {
 namespace {
 
-// Interrupts a worker blocked in NOTIF_RECV when the session ends, and a slow call's thread
-// blocked in a connect or a send.
-int StopSignal() { return SIGRTMIN + 2; }
+// Interrupts a worker blocked in NOTIF_RECV when the session ends, a slow call's thread
+// blocked in a connect or a send, and a worker's connect that took longer than ConnectWithin
+// allowed.
+int StopSignal() { return InterruptSignal(); }
 
 // Calls whose rest runs on threads of their own at once; beyond, workers run it themselves.
 constexpr size_t kMaxSlowCalls = 64;

@@ -3,7 +3,10 @@
 // hold the workers that answer everyone else's calls.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <list>
@@ -11,6 +14,28 @@
 #include <thread>
 
 namespace aarm::supervisor {
+
+// The signal that interrupts a supervisor thread's blocking call: its handler, installed by the
+// notify loop, has no SA_RESTART, so the call returns EINTR.
+int InterruptSignal();
+
+// connect(2) of `fd` on the calling thread for at most `limit`. For a connect that completes
+// within the call as a rule — a loopback handshake — but may wait for long: a listener whose
+// queue is full drops the handshake until its retransmission.
+struct BoundedConnect {
+  enum class State {
+    kDone,      // `err`: 0, or the connect's errno
+    kCutShort,  // the handshake goes on in the kernel: FinishConnect waits for it
+    kNotTried,  // no timer could bound it
+  } state = State::kNotTried;
+  int err = 0;
+};
+BoundedConnect ConnectWithin(int fd, const sockaddr* to, socklen_t length,
+                             std::chrono::microseconds limit);
+
+// The end of a connect ConnectWithin cut short, as that connect(2) would have answered it: 0 or
+// its errno (EINPROGRESS when the socket's send timeout passes first).
+int FinishConnect(int fd, const sockaddr* to, socklen_t length);
 
 class SlowCalls {
  public:

@@ -11,12 +11,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
 
 #include "aarm/base/linux_api.hpp"
 #include "agent_message.hpp"
+#include "slow_calls.hpp"
 #include "socket_address.hpp"
 #include "target_memory.hpp"
 
@@ -34,6 +36,9 @@ constexpr int kUnixDenied = EACCES;
 constexpr int kBindOrSendDenied = EACCES;
 // The sandbox's own network namespace has no route but its loopback.
 constexpr int kNoRoute = ENETUNREACH;
+// How long a worker waits for a blocking connect on the sandbox's loopback, whose handshake
+// takes some tens of microseconds, before a thread of its own waits for the rest.
+constexpr std::chrono::microseconds kLoopbackHandshake{2000};
 
 // The user-space struct mmsghdr of x86-64: a msghdr, then msg_len.
 constexpr size_t kMmsghdrSize = 64;
@@ -74,6 +79,19 @@ std::string FamilyName(int family) {
 policy::Decision FamilyRefusal(int family) {
   return {policy::Verdict::kDeny, true, "network.family",
           "sockets of " + FamilyName(family) + " are not mediated"};
+}
+
+// SECURITY: the transparent listener takes only the connections the supervisor carries there.
+// One the agent made itself would hold a place in its accept queue, which redirected
+// connections wait for.
+bool ToTransparentListener(const InetAddress& destination) {
+  const std::string to = destination.Destination();
+  return destination.port == network::kTransparentPort && (to == "127.0.0.1" || to == "::1");
+}
+
+policy::Decision TransparentListenerRefusal() {
+  return {policy::Verdict::kDeny, true, "network.transparent-port",
+          "the transparent listener takes only the connections the supervisor redirects"};
 }
 
 RawAddress UnixPathAddress(const std::string& path) {
@@ -172,20 +190,29 @@ class SocketCall {
     return settings_.sandbox_network && socket_.network == settings_.sandbox_network;
   }
   bool IsInet() const { return socket_.domain == AF_INET || socket_.domain == AF_INET6; }
+  // A send with MSG_FASTOPEN on a TCP socket of the sandbox in mode proxy: it may connect, so
+  // it is decided as a connect there is (DecideDestination).
+  bool FastOpenInProxy() {
+    auto flags = static_cast<int>(call_.Arg(call_.Nr() == __NR_sendmsg ? 2 : 3));
+    return settings_.mode == policy::NetworkMode::kProxy && socket_.type == SOCK_STREAM &&
+           (flags & MSG_FASTOPEN) != 0;
+  }
   std::string Protocol() const { return ProtocolName(socket_.type, socket_.protocol); }
 
   // connect(2) of the taken socket to `to`, answered with its result. On a blocking socket it
   // runs off the worker: a connect to a remote host can take minutes. `keep` stays open until
   // then (the socket file `to` names through /proc/self/fd).
   void PerformConnect(const RawAddress& to, SharedFd keep = nullptr);
+  // PerformConnect for a connect on the sandbox's loopback: a blocking one is tried on the
+  // worker first, for kLoopbackHandshake.
+  void ConnectOnLoopback(const RawAddress& to);
   void ConnectInet(const RawAddress& raw);
   // Mode proxy: binds the socket to the sandbox's loopback, tells the service which port will
   // come with which destination, and connects it to the transparent listener.
   void RedirectToListener(const InetAddress& destination, int family);
-  // Mode proxy, a TCP connect to the sandbox's HTTP or SOCKS proxy: tells the service which
-  // process is the client, then connects (to the address read once). False: not such a
-  // connect, nothing done.
-  bool ConnectToProxy(const InetAddress& destination);
+  // Mode proxy, a TCP connect to the sandbox's HTTP or SOCKS proxy: binds the socket and tells
+  // the service which process is the client. Nothing done for any other connect.
+  void AnnounceProxyClient(const InetAddress& destination);
   // What can be decided before redirecting: a name the sandbox's resolver answered this
   // address for, or an address no name could make reachable (cloud metadata, link-local).
   // True (recorded and answered) when denied.
@@ -256,6 +283,20 @@ void SocketCall::PerformConnect(const RawAddress& to, SharedFd keep) {
   });
 }
 
+void SocketCall::ConnectOnLoopback(const RawAddress& to) {
+  if (socket_.Nonblocking()) return PerformConnect(to);
+  auto bounded = ConnectWithin(socket_.fd.Get(), to.Get(), to.length, kLoopbackHandshake);
+  if (bounded.state == BoundedConnect::State::kNotTried) return PerformConnect(to);
+  if (bounded.state == BoundedConnect::State::kDone) {
+    return bounded.err == 0 ? call_.ReplyValue(0) : call_.ReplyError(bounded.err);
+  }
+  auto socket = std::make_shared<UniqueFd>(std::move(socket_.fd));
+  call_.FinishLater([socket, to](Reply& reply) {
+    int err = FinishConnect(socket->Get(), to.Get(), to.length);
+    SetReply(reply, err == 0 ? 0 : -1, err);
+  });
+}
+
 void SocketCall::Connect() {
   auto raw = ReadAddress(call_.Arg(1), call_.Arg(2));
   if (!raw || !Take(call_.FdArg(0))) return;
@@ -279,10 +320,17 @@ void SocketCall::ConnectInet(const RawAddress& raw) {
     return PerformConnect(InetSockaddr(*destination, as_ipv6));
   }
   // In the sandbox's namespace the loopback is the sandbox's own, and nothing else is routed:
-  // whatever a racing thread writes into the address now, the kernel cannot take it out.
+  // whatever a racing thread writes into the address now, the kernel cannot take it out. In
+  // mode proxy one place on it is not the agent's: the transparent listener.
   if (destination->Loopback() || destination->Unspecified()) {
-    if (ConnectToProxy(*destination)) return;
-    return call_.ReplyContinue();
+    if (settings_.mode != policy::NetworkMode::kProxy) return call_.ReplyContinue();
+    if (ToTransparentListener(*destination)) {
+      return call_.Refuse(std::move(action), TransparentListenerRefusal(), kConnectDenied);
+    }
+    AnnounceProxyClient(*destination);
+    // SECURITY: to the address read, not continued: the kernel would read it again, after a
+    // racing thread may have written the transparent listener's port into it.
+    return ConnectOnLoopback(InetSockaddr(*destination, as_ipv6));
   }
   bool tcp = socket_.type == SOCK_STREAM &&
              (socket_.protocol == IPPROTO_TCP || socket_.protocol == IPPROTO_MPTCP);
@@ -293,27 +341,22 @@ void SocketCall::ConnectInet(const RawAddress& raw) {
   PerformConnect(InetSockaddr(*destination, as_ipv6));
 }
 
-bool SocketCall::ConnectToProxy(const InetAddress& destination) {
+void SocketCall::AnnounceProxyClient(const InetAddress& destination) {
   bool tcp = socket_.type == SOCK_STREAM && socket_.protocol != IPPROTO_SCTP;
   bool proxy_port = destination.port == network::kHttpProxyPort ||
                     destination.port == network::kSocksProxyPort;
-  if (settings_.mode != policy::NetworkMode::kProxy || settings_.service == nullptr || !tcp ||
-      !proxy_port || destination.Destination() != "127.0.0.1" || socket_.Connected()) {
-    return false;
+  if (settings_.service == nullptr || !tcp || !proxy_port ||
+      destination.Destination() != "127.0.0.1" || socket_.Connected()) {
+    return;
   }
-  if (socket_.domain == AF_INET6 && V6Only(socket_.fd.Get())) return false;
+  if (socket_.domain == AF_INET6 && V6Only(socket_.fd.Get())) return;
   int fd = socket_.fd.Get();
   if (!socket_.Bound()) {
     RawAddress local = Loopback(socket_.domain, true, 0);
-    if (bind(fd, local.Get(), local.length) != 0) return false;
+    if (bind(fd, local.Get(), local.length) != 0) return;
   }
   uint16_t port = LocalPort(fd);
-  if (port == 0) return false;
-  settings_.service->ExpectProxyClient(port, call_.Process());
-  // The kernel completes the connect: from the port now known, to whatever address a racing
-  // thread may have written meanwhile — inside the sandbox's namespace only its own loopback.
-  call_.ReplyContinue();
-  return true;
+  if (port != 0) settings_.service->ExpectProxyClient(port, call_.Process());
 }
 
 bool SocketCall::DeniedBeforeRedirect(const InetAddress& destination) {
@@ -514,6 +557,16 @@ bool SocketCall::DecideDestination(const CopiedMessage& message,
     policy::Action action =
         InetAction(stream ? ActionKind::kNetConnect : ActionKind::kNetSend, address->Destination(),
                    address->port, Protocol());
+    if (InSandboxNetwork()) {
+      // A Fast Open connect in mode proxy (Send): the sandbox's loopback is its own but for the
+      // transparent listener, and nothing else is routed.
+      if (!ToTransparentListener(*address)) {
+        destination = InetSockaddr(*address, raw.Family() == AF_INET6);
+        return true;
+      }
+      call_.Refuse(std::move(action), TransparentListenerRefusal(), kConnectDenied);
+      return false;
+    }
     if (!call_.Decide(std::move(action), stream ? kConnectDenied : kBindOrSendDenied)) return false;
     destination = InetSockaddr(*address, raw.Family() == AF_INET6);
     return true;
@@ -548,7 +601,7 @@ bool SocketCall::DecideDestination(const CopiedMessage& message,
 void SocketCall::Send() {
   if (!Take(call_.FdArg(0))) return;
   // In the sandbox's namespace nothing but its loopback is reachable, whatever the address.
-  if (IsInet() && InSandboxNetwork()) return call_.ReplyContinue();
+  if (IsInet() && InSandboxNetwork() && !FastOpenInProxy()) return call_.ReplyContinue();
   if (call_.Nr() == __NR_sendmmsg) {
     return SendMany(call_.Arg(1), call_.Arg(2), static_cast<int>(call_.Arg(3)));
   }
