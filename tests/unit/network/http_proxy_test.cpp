@@ -246,3 +246,88 @@ TEST_CASE("HTTP proxy: an invalid host name is refused and recorded, whatever --
   CHECK(decided[0].decision.forbidden);
   CHECK(decided[0].enforced);
 }
+
+namespace {
+
+// An origin that reads one request head and `body_bytes` after it, answers 200 with `answer`,
+// then keeps reading until the proxy closes (or two seconds pass), so that it remembers
+// whatever was carried after the body too.
+LoopbackServer::Handler DrainingOrigin(size_t body_bytes, std::string answer) {
+  return [body_bytes, answer](int fd, std::string& received) {
+    received = ReceiveUntil(fd, "\r\n\r\n");
+    const size_t head = received.find("\r\n\r\n");
+    if (head == std::string::npos) return;
+    const auto read_more = [&](std::chrono::milliseconds timeout) {
+      char c[16384];
+      pollfd p = {fd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
+      const ssize_t n = ::recv(fd, c, sizeof(c), 0);
+      if (n <= 0) return false;
+      received.append(c, static_cast<size_t>(n));
+      return true;
+    };
+    while (received.size() < head + 4 + body_bytes && read_more(5s)) {
+    }
+    SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) +
+                    "\r\nConnection: close\r\n\r\n" + answer);
+    while (read_more(2s)) {
+    }
+  };
+}
+
+}  // namespace
+
+TEST_CASE("HTTP proxy: a body larger than the relay's buffer still ends where its framing "
+          "says, and a request pipelined after it is never carried",
+          "[network]") {
+  // A read that fills the relay's buffer moves it to bulk copying; the framer must still see
+  // every byte, or the pipelined request would follow the body to the origin.
+  const std::string pipelined = "GET http://other.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n";
+  std::string head;
+  std::string body;
+  SECTION("Content-Length") {
+    body.resize(200 * 1024);
+    for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+    head = "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  SECTION("chunked") {
+    for (int i = 0; i < 5; ++i) {
+      const std::string chunk(40000 + 123 * i, static_cast<char>('k' + i));
+      char size[16];
+      std::snprintf(size, sizeof(size), "%zx", chunk.size());
+      body += std::string(size) + (i == 2 ? ";ext=1" : "") + "\r\n" + chunk + "\r\n";
+    }
+    body += "0\r\n\r\n";
+    head = "Transfer-Encoding: chunked\r\n";
+  }
+  REQUIRE(body.size() > 2 * 64 * 1024);
+
+  LoopbackServer origin(DrainingOrigin(body.size(), "first"));
+  ServiceUnderTest s(StandardEngine());
+  const Received answer =
+      AskProxy(s, "POST http://origin.test:" + Port(origin.Port()) +
+                      "/up HTTP/1.1\r\nHost: origin.test\r\n" + head + "\r\n" + body + pipelined);
+  CHECK(answer.bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(answer.bytes.ends_with("\r\n\r\nfirst"));
+
+  const std::vector<std::string> received = origin.Received();
+  REQUIRE(received.size() == 1);
+  const std::string& seen = received[0];
+  CHECK(seen.rfind("POST /up HTTP/1.1\r\n", 0) == 0);
+  // Exactly the head and the body: nothing of the pipelined request after it.
+  const size_t head_end = seen.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  CHECK(seen.size() == head_end + 4 + body.size());
+  CHECK(seen.compare(head_end + 4, std::string::npos, body) == 0);
+  CHECK(seen.find("other.test") == std::string::npos);
+  CHECK(origin.Connections() == 1);
+
+  const auto decided = s.observer.WaitFor(2, IsDecided, 300ms);
+  REQUIRE(decided.size() == 1);
+  CHECK(decided[0].action.host == "origin.test");
+  CHECK(decided[0].action.port == origin.Port());
+  const auto closed = s.observer.WaitFor(1, IsClosed);
+  REQUIRE(closed.size() == 1);
+  CHECK(closed[0].action.host == "origin.test");
+  CHECK(closed[0].transfer.bytes_up == seen.size());
+}
