@@ -1,6 +1,7 @@
 #include "seccomp_filter.hpp"
 
 #include <linux/audit.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
@@ -46,11 +47,15 @@ class PrologueAssembler {
     jumps_.push_back({code_.size(), if_true, if_false});
     code_.push_back(BPF_JUMP(BPF_JMP | op | BPF_K, k, 0, 0));
   }
-  void Label(int label) { labels_[label] = code_.size(); }
+  void Label(int label) {
+    if (!labels_.emplace(label, code_.size()).second) placed_twice_ = true;
+  }
 
-  // Empty when a jump goes backward or too far: classic BPF jumps only forward, by at most
-  // 255 instructions, and a wrong offset would land anywhere in the program that follows.
+  // Empty when a jump goes backward or too far, or a label was placed twice: classic BPF jumps
+  // only forward, by at most 255 instructions, and a wrong offset would land anywhere in the
+  // program that follows.
   std::vector<sock_filter> Finish() {
+    if (placed_twice_) return {};
     size_t end = code_.size();
     for (const auto& jump : jumps_) {
       int labels[2] = {jump.if_true, jump.if_false};
@@ -76,10 +81,11 @@ class PrologueAssembler {
   std::vector<sock_filter> code_;
   std::vector<PendingJump> jumps_;
   std::map<int, size_t> labels_;
+  bool placed_twice_ = false;
 };
 
 std::vector<sock_filter> Prologue() {
-  enum { kKill = 1, kCheckNumber, kIoctl, kNotIoctl, kPersonality, kEperm, kAllow };
+  enum { kKill = 1, kCheckNumber, kIoctl, kNotIoctl, kPersonality, kSetsockopt, kEperm, kAllow };
   PrologueAssembler a;
   a.Load(offsetof(seccomp_data, arch));
   a.Jump(BPF_JEQ, AUDIT_ARCH_X86_64, kCheckNumber, kKill);
@@ -94,12 +100,27 @@ std::vector<sock_filter> Prologue() {
   a.Label(kIoctl + 101);
   a.Jump(BPF_JEQ, TIOCLINUX, kEperm, PrologueAssembler::kContinue);
   a.Label(kNotIoctl);
-  a.Jump(BPF_JEQ, __NR_personality, kPersonality, PrologueAssembler::kContinue);
+  a.Jump(BPF_JEQ, __NR_personality, kPersonality, kSetsockopt);
   a.Label(kPersonality);
   a.Load(ArgLow(0));
   a.Jump(BPF_JEQ, 0, kAllow, kPersonality + 100);
   a.Label(kPersonality + 100);
   a.Jump(BPF_JEQ, 0xffffffff, kAllow, kEperm);
+  // SECURITY: an IPv6 routing header sends every packet of the socket to its first segment,
+  // past the address the supervisor decided, and the kernel takes one from any user. Level
+  // and option are ints: compared on the low 32 bits, as the kernel reads them.
+  a.Label(kSetsockopt);
+  a.Jump(BPF_JEQ, __NR_setsockopt, kSetsockopt + 100, PrologueAssembler::kContinue);
+  a.Label(kSetsockopt + 100);
+  a.Load(ArgLow(1));
+  a.Jump(BPF_JEQ, IPPROTO_IPV6, kSetsockopt + 101, PrologueAssembler::kContinue);
+  a.Label(kSetsockopt + 101);
+  a.Load(ArgLow(2));
+  a.Jump(BPF_JEQ, IPV6_RTHDR, kEperm, kSetsockopt + 102);
+  a.Label(kSetsockopt + 102);
+  a.Jump(BPF_JEQ, IPV6_2292RTHDR, kEperm, kSetsockopt + 103);
+  a.Label(kSetsockopt + 103);
+  a.Jump(BPF_JEQ, IPV6_2292PKTOPTIONS, kEperm, PrologueAssembler::kContinue);
   a.Label(kAllow);
   a.Return(SECCOMP_RET_ALLOW);
   a.Label(kEperm);
@@ -207,7 +228,10 @@ Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
   if (!body) return tl::unexpected(body.error());
   SeccompProgram program;
   program.instructions = Prologue();
-  if (program.instructions.empty()) return Fail("seccomp filter: a prologue jump goes backward or too far");
+  if (program.instructions.empty()) {
+    return Fail("seccomp filter: a prologue jump goes backward or too far, or a label is placed "
+                "twice");
+  }
   program.instructions.insert(program.instructions.end(), body->begin(), body->end());
   if (program.instructions.size() > BPF_MAXINSNS) {
     return Fail("seccomp filter too long (" + std::to_string(program.instructions.size()) +

@@ -21,7 +21,9 @@ struct SeccompProgram {
 //  1. a fixed prologue: any architecture but x86-64 (i386 via int 0x80) and the x32 ABI kill
 //     the process; ioctl TIOCSTI/TIOCLINUX fail with EPERM whatever the upper 32 bits of the
 //     command hold (the kernel reads it as 32 bits); personality() other than the default or a
-//     query fails with EPERM;
+//     query fails with EPERM; so does setsockopt() at level IPPROTO_IPV6 of IPV6_RTHDR,
+//     IPV6_2292RTHDR or IPV6_2292PKTOPTIONS, the options that give a socket a routing header,
+//     compared on the low 32 bits likewise;
 //  2. libseccomp's allowlist: every syscall it knows is allowed except the denied groups
 //     (EPERM); clone/unshare with namespace flags and seccomp() asking for a listener fail with
 //     EPERM; clone3 fails with ENOSYS so libc falls back to clone, whose flags are visible;

@@ -1,6 +1,7 @@
 #include "agent_message.hpp"
 
 #include <limits.h>
+#include <netinet/in.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -62,9 +63,23 @@ Result<void> ReadData(pid_t pid, std::vector<iovec> remote, bool message_socket,
   return {};
 }
 
-// SECURITY: the descriptors an SCM_RIGHTS message names are the agent's; the copy must name
-// the same open files as descriptors of ours.
-Result<void> TakePassedDescriptors(int pidfd, CopiedMessage& out) {
+// SECURITY: an IPv6 routing header sends the packet to its first segment, not to the address
+// decided, and the kernel takes a Mobile IPv6 one (type 2) from any sender where it has Mobile
+// IPv6. The seccomp filter refuses the socket options that set one; this is the same header
+// for one message. EPERM, as the filter answers: no rule is involved, whatever the profile.
+// (The other control data that steers a route — IPv4 options with a source route, a firewall
+// mark — needs CAP_NET_RAW or CAP_NET_ADMIN, which the threads that send for the agent do not
+// hold: the kernel answers EPERM.)
+bool SetsRoutingHeader(const cmsghdr& cmsg) {
+  return cmsg.cmsg_level == IPPROTO_IPV6 &&
+         (cmsg.cmsg_type == IPV6_RTHDR || cmsg.cmsg_type == IPV6_2292RTHDR);
+}
+
+// Walks the control data: a header whose length does not fit is EINVAL, a routing header
+// EPERM. SECURITY: the descriptors an SCM_RIGHTS message names are the agent's; the copy must
+// name the same open files as descriptors of ours (`pidfd` >= 0: a unix socket, which passes
+// them; -1 leaves them as they are).
+Result<void> CheckControl(int pidfd, CopiedMessage& out) {
   msghdr header{};
   header.msg_control = out.control.data();
   header.msg_controllen = out.control.size();
@@ -77,7 +92,8 @@ Result<void> TakePassedDescriptors(int pidfd, CopiedMessage& out) {
     if (cmsg->cmsg_len < CMSG_LEN(0) || cmsg->cmsg_len > left) {
       return FailErrno("bad control message", EINVAL);
     }
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    if (SetsRoutingHeader(*cmsg)) return FailErrno("routing header", EPERM);
+    if (pidfd < 0 || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     auto* fds = reinterpret_cast<int*>(CMSG_DATA(cmsg));
     for (size_t i = 0; i < count; ++i) {
@@ -139,11 +155,7 @@ Result<CopiedMessage> CopyMessage(pid_t pid, const AgentMsghdr& header, bool mes
     if (!ReadMemory(pid, header.control, out.control.data(), out.control.size())) {
       return FailErrno("unreadable control data", EFAULT);
     }
-    if (pidfd >= 0) {
-      if (auto taken = TakePassedDescriptors(pidfd, out); !taken) {
-        return tl::unexpected(taken.error());
-      }
-    }
+    if (auto checked = CheckControl(pidfd, out); !checked) return tl::unexpected(checked.error());
   }
   return out;
 }

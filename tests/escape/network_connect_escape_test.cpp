@@ -5,7 +5,9 @@
 // that never completes change nothing; unix sockets are decided by the path they reach. A batch
 // of sends goes only where it was decided, a Fast Open send is a connect, the descriptors a
 // send passes are the agent's, never the supervisor's, and the kernel keeps no pages of the
-// supervisor's copy after the call (MSG_ZEROCOPY).
+// supervisor's copy after the call (MSG_ZEROCOPY). No IPv6 routing header, as a socket option
+// or as a send's control data, takes a packet past the address decided, and control data
+// borrows none of aarm-run's privileges.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -32,30 +34,61 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A socket of `type` bound to 127.0.0.1 on a port of its own, which `port` receives.
-int LoopbackSocket(int type, int* port) {
-  int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
+// A socket of `type` bound to the loopback address of `family` (127.0.0.1 or ::1) on a port
+// of its own, which `port` receives; -1 when it cannot be bound.
+int TryLoopbackSocket(int type, int* port, int family = AF_INET) {
+  int fd = socket(family, type | SOCK_CLOEXEC, 0);
+  sockaddr_storage address{};
+  socklen_t length = sizeof(sockaddr_in);
+  auto* in = reinterpret_cast<sockaddr_in*>(&address);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (family == AF_INET6) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_addr = in6addr_loopback;
+    length = sizeof(sockaddr_in6);
+  } else {
+    in->sin_family = AF_INET;
+    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  }
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    throw std::runtime_error("cannot bind on 127.0.0.1");
+    if (fd >= 0) close(fd);
+    return -1;
   }
-  *port = ntohs(address.sin_port);
+  *port = ntohs(family == AF_INET6 ? in6->sin6_port : in->sin_port);
   return fd;
 }
 
+int LoopbackSocket(int type, int* port, int family = AF_INET) {
+  int fd = TryLoopbackSocket(type, port, family);
+  if (fd < 0) {
+    throw std::runtime_error(std::string("cannot bind on ") +
+                             (family == AF_INET6 ? "::1" : "127.0.0.1"));
+  }
+  return fd;
+}
+
+// Whether this host has an IPv6 loopback address to bind on.
+bool HostHasIpv6Loopback() {
+  int port = 0;
+  int fd = TryLoopbackSocket(SOCK_DGRAM, &port, AF_INET6);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
 // Counts what reaches one socket of the host: TCP connections accepted (then closed), or
-// datagrams received. On 127.0.0.1 with a port of its own, or at a unix socket path.
+// datagrams received. On 127.0.0.1 or ::1 with a port of its own, or at a unix socket path.
 class CountingListener {
  public:
   static std::unique_ptr<CountingListener> Inet(int type) {
-    return std::unique_ptr<CountingListener>(new CountingListener(type, ""));
+    return std::unique_ptr<CountingListener>(new CountingListener(type, "", AF_INET));
+  }
+  static std::unique_ptr<CountingListener> Inet6(int type) {
+    return std::unique_ptr<CountingListener>(new CountingListener(type, "", AF_INET6));
   }
   static std::unique_ptr<CountingListener> Unix(int type, const std::string& path) {
-    return std::unique_ptr<CountingListener>(new CountingListener(type, path));
+    return std::unique_ptr<CountingListener>(new CountingListener(type, path, AF_UNIX));
   }
   CountingListener(const CountingListener&) = delete;
   CountingListener& operator=(const CountingListener&) = delete;
@@ -79,9 +112,9 @@ class CountingListener {
   }
 
  private:
-  CountingListener(int type, const std::string& path) : type_(type) {
-    if (path.empty()) {
-      fd_ = LoopbackSocket(type, &port_);
+  CountingListener(int type, const std::string& path, int family) : type_(type) {
+    if (family != AF_UNIX) {
+      fd_ = LoopbackSocket(type, &port_, family);
     } else {
       fd_ = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
       sockaddr_un address{};
@@ -179,17 +212,25 @@ Json OneNetRecord(const RecordedRun& run, const std::string& kind, const std::st
   return record;
 }
 
-// [network] mode = "host" and rules allowing `kinds` to 127.0.0.1 on `ports`.
+// `items` as a TOML array of strings.
+std::string TomlStrings(const std::vector<std::string>& items) {
+  std::string list;
+  for (const auto& item : items) list += (list.empty() ? "\"" : ", \"") + item + "\"";
+  return "[" + list + "]";
+}
+
+// [network] mode = "host" and rules allowing `kinds` to `hosts` (127.0.0.1 unless given) on
+// `ports`.
 std::string HostModeToml(const ProfileSpec& spec, const std::vector<std::string>& kinds,
-                         const std::vector<int>& ports) {
+                         const std::vector<int>& ports,
+                         const std::vector<std::string>& hosts = {"127.0.0.1"}) {
   std::string toml = ProfileToml(spec) + "\n[network]\nmode = \"host\"\n";
   if (ports.empty()) return toml;
-  std::string on;
-  for (const auto& kind : kinds) on += (on.empty() ? "\"" : ", \"") + kind + "\"";
   std::string port_list;
   for (int port : ports) port_list += (port_list.empty() ? "" : ", ") + std::to_string(port);
-  return toml + "\n[[rule]]\nid = \"local-service\"\non = [" + on +
-         "]\nmatch = { host = \"127.0.0.1\", port = [" + port_list + "] }\ndecision = \"allow\"\n";
+  return toml + "\n[[rule]]\nid = \"local-service\"\non = " + TomlStrings(kinds) +
+         "\nmatch = { host = " + TomlStrings(hosts) + ", port = [" + port_list +
+         "] }\ndecision = \"allow\"\n";
 }
 
 // "name=N" out of the probe's counts line.
@@ -631,6 +672,145 @@ TEST_CASE("a descriptor number the agent does not hold passes nothing, aarm-run'
   CHECK(Count(line, "received") == 0);
   CHECK(result.status == 0);
   CHECK(VerifyProblems(ws, receipts).empty());
+}
+
+// False, with the reason printed, when a probe run failed for want of IPv6 in the kernel.
+bool KernelHasIpv6(const RecordedRun& run) {
+  if (FirstLine(run.result.out) != "errno 97 EAFNOSUPPORT") return true;
+  WARN("this kernel has no IPv6 (socket(AF_INET6) is EAFNOSUPPORT)");
+  return false;
+}
+
+TEST_CASE("in mode host a routing header cannot send past the address decided",
+          "[escape][network]") {
+  // A routing header set with setsockopt(IPV6_RTHDR) makes the kernel send each packet of the
+  // socket to the header's first segment, whatever address the supervisor decided and sent to
+  // (a segment routing header needs no privilege). It would hold for the sends the supervisor
+  // never sees too: write(2) on a connected socket. The filter refuses the option: the
+  // datagrams and the connection reach [::1], as decided, and nothing goes to fd00::99.
+  if (!HostHasIpv6Loopback()) {
+    WARN("skipped: this host has no IPv6 loopback address (::1) to listen on");
+    return;
+  }
+  Workspace ws;
+  auto datagrams = CountingListener::Inet6(SOCK_DGRAM);
+  auto connections = CountingListener::Inet6(SOCK_STREAM);
+  ws.WriteProfile(HostModeToml({}, {"net.connect", "net.send"},
+                               {datagrams->Port(), connections->Port()}, {"::1"}));
+  struct Way {
+    std::string how;
+    const CountingListener& listener;
+    std::string kind;  // what the supervisor decided
+    std::string line;
+  };
+  const std::vector<Way> ways = {
+      {"sendto", *datagrams, "net.send", "ok rthdr=EPERM sent=2"},
+      {"write", *datagrams, "net.connect", "ok rthdr=EPERM sent=2"},
+      {"tcp", *connections, "net.connect", "ok rthdr=EPERM connected"},
+  };
+  for (const auto& way : ways) {
+    INFO(way.how);
+    auto run = RunRecorded(ws, ProbeCommand({"rthdr-send", way.how, way.listener.PortText(),
+                                             "fd00::99", "hi"}));
+    CHECK(FirstLine(run.result.out) == way.line);
+    OneNetRecord(run, way.kind, "::1", way.listener.Port(), "allow");
+    CHECK(NetRecords(run.records, way.kind, "fd00::99").empty());
+    CHECK(VerifyProblems(ws, run.receipts).empty());
+  }
+  CHECK(datagrams->SettledCount() == 2);
+  CHECK(connections->SettledCount() == 1);
+}
+
+TEST_CASE("a routing header is refused in every mode, however the option is written",
+          "[escape][network][seccomp]") {
+  // Inside the sandbox's own namespace a routing header has nowhere to go, and nothing needs
+  // one: the filter refuses the three options that set one in every mode, comparing the low
+  // 32 bits the kernel reads. Other IPv6 options still work.
+  for (const std::string mode : {"none", "proxy", "host"}) {
+    Workspace ws;
+    ws.WriteProfile(ProfileToml({}) + "\n[network]\nmode = \"" + mode + "\"\n");
+    for (int option : {IPV6_RTHDR, IPV6_2292RTHDR, IPV6_2292PKTOPTIONS}) {
+      for (const std::string high : {"0", "1"}) {
+        INFO(mode << ": option " << option << ", high bits " << high);
+        auto run = RunRecorded(ws, ProbeCommand({"setsockopt-ipv6", std::to_string(option), high}));
+        if (!KernelHasIpv6(run)) return;
+        CHECK(FirstLine(run.result.out) == "errno 1 EPERM");
+        CHECK(run.result.status == 0);
+      }
+    }
+    for (const std::string high : {"0", "1"}) {
+      INFO(mode << ": IPV6_V6ONLY, high bits " << high);
+      CHECK(ws.ProbeLine({"setsockopt-ipv6", std::to_string(IPV6_V6ONLY), high}) == "ok set");
+    }
+  }
+}
+
+TEST_CASE("a send's control data cannot route it elsewhere or borrow aarm-run's privileges",
+          "[escape][network]") {
+  // In mode host the supervisor sends the agent's sendmsg itself, control data included. A
+  // routing header there would send the datagram past the address decided: refused (EPERM)
+  // before anything is decided or sent. What the kernel grants only with CAP_NET_RAW or
+  // CAP_NET_ADMIN (hop-by-hop and destination options, IPv4 options with a source route, a
+  // firewall mark) is judged on the capabilities of the thread that sends, which holds none
+  // even when aarm-run runs as root: decided, then EPERM from the kernel, as for the agent's
+  // own call. Other control messages still go.
+  bool ipv6 = HostHasIpv6Loopback();
+  if (!ipv6) WARN("the IPv6 cases are skipped: this host has no IPv6 loopback address (::1)");
+  Workspace ws;
+  auto v4 = CountingListener::Inet(SOCK_DGRAM);
+  auto v6 = ipv6 ? CountingListener::Inet6(SOCK_DGRAM) : nullptr;
+  std::vector<int> ports = {v4->Port()};
+  if (v6) ports.push_back(v6->Port());
+  ws.WriteProfile(HostModeToml({}, {"net.send"}, ports, {"127.0.0.1", "::1"}));
+  struct Control {
+    bool v6;
+    int level;
+    int type;
+    std::string data;  // hex, or rt2:ADDRESS for a type 2 routing header to ADDRESS
+  };
+  auto send = [&](const Control& control) {
+    return RunRecorded(ws, ProbeCommand({"udp-cmsg", control.v6 ? "::1" : "127.0.0.1",
+                                         (control.v6 ? v6 : v4)->PortText(),
+                                         std::to_string(control.level),
+                                         std::to_string(control.type), control.data, "hi"}));
+  };
+  auto record = [&](const RecordedRun& run, const Control& control) {
+    return OneNetRecord(run, "net.send", control.v6 ? "::1" : "127.0.0.1",
+                        (control.v6 ? v6 : v4)->Port(), "allow");
+  };
+
+  for (int type : {IPV6_RTHDR, IPV6_2292RTHDR}) {
+    if (!v6) break;
+    INFO("routing header, type " << type);
+    auto run = send({true, IPPROTO_IPV6, type, "rt2:fd00::99"});
+    CHECK(FirstLine(run.result.out) == "errno 1 EPERM");
+    CHECK(ActionRecords(run.records, "net.send").empty());
+    CHECK(VerifyProblems(ws, run.receipts).empty());
+  }
+  const std::string no_options = "0000010400000000";  // one PadN of 4 bytes
+  const std::string refused = "errno 1 EPERM";
+  const std::vector<std::pair<Control, std::string>> decided = {
+      {{true, IPPROTO_IPV6, IPV6_HOPOPTS, no_options}, refused},
+      {{true, IPPROTO_IPV6, IPV6_2292HOPOPTS, no_options}, refused},
+      {{true, IPPROTO_IPV6, IPV6_DSTOPTS, no_options}, refused},
+      {{true, IPPROTO_IPV6, IPV6_2292DSTOPTS, no_options}, refused},
+      {{true, IPPROTO_IPV6, IPV6_RTHDRDSTOPTS, no_options}, refused},
+      // A loose source route via 10.0.0.99.
+      {{false, IPPROTO_IP, IP_RETOPTS, "018307040a000063"}, refused},
+      {{false, SOL_SOCKET, SO_MARK, "07000000"}, refused},
+      {{true, IPPROTO_IPV6, IPV6_HOPLIMIT, "05000000"}, "ok 2"},
+      {{false, IPPROTO_IP, IP_TTL, "05000000"}, "ok 2"},
+  };
+  for (const auto& [control, line] : decided) {
+    if (control.v6 && !v6) continue;
+    INFO("level " << control.level << ", type " << control.type);
+    auto run = send(control);
+    CHECK(FirstLine(run.result.out) == line);
+    Json sent = record(run, control);
+    if (line == refused) CHECK(sent["outcome"]["errno"] == EPERM);
+  }
+  CHECK(v4->SettledCount() == 1);
+  if (v6) CHECK(v6->SettledCount() == 1);
 }
 
 }  // namespace

@@ -55,11 +55,15 @@
 #define __X32_SYSCALL_BIT 0x40000000
 #endif
 
+static const char* ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name ? name : "?";
+}
+
 static int Report(long rc, const char* detail) {
   if (rc < 0) {
     int err = errno;
-    const char* name = strerrorname_np(err);
-    printf("errno %d %s\n", err, name ? name : "?");
+    printf("errno %d %s\n", err, ErrnoName(err));
   } else if (detail && *detail) {
     printf("ok %s\n", detail);
   } else {
@@ -453,9 +457,8 @@ static int UdpBatch(const char* address, const char* first, const char* second) 
   char rest[32] = "none";
   if (sent < 2) {
     int again = sendmmsg(fd, messages + sent, (unsigned)(2 - sent), 0);
-    const char* name = strerrorname_np(errno);
     if (again < 0) {
-      snprintf(rest, sizeof rest, "%s", name ? name : "?");
+      snprintf(rest, sizeof rest, "%s", ErrnoName(errno));
     } else {
       snprintf(rest, sizeof rest, "%d", again);
     }
@@ -521,6 +524,154 @@ static int ZeroCopy(const char* address, const char* port, const char* text) {
   char out[64];
   snprintf(out, sizeof out, "sent=%zd completions=%ld", sent, completions);
   return ReportOk(out);
+}
+
+// A segment routing header (type 4) of two segments: the packet goes to FIRST, then to ::1.
+// The kernel takes it from any user by setsockopt(IPV6_RTHDR).
+static int SegmentRoutingHeader(const char* first, unsigned char out[40]) {
+  memset(out, 0, 40);
+  out[1] = 4;  // length: 4 units of 8 bytes after the first 8
+  out[2] = 4;  // type
+  out[3] = 1;  // segments left: the packet goes to segment 1 first
+  out[4] = 1;  // last entry
+  if (inet_pton(AF_INET6, "::1", out + 8) != 1 || inet_pton(AF_INET6, first, out + 24) != 1) {
+    errno = EINVAL;
+    return -1;
+  }
+  return 0;
+}
+
+// A type 2 routing header (Mobile IPv6) naming ADDRESS: the kind the kernel takes from a
+// control message where it has Mobile IPv6, and sends the packet to ADDRESS.
+static int Type2RoutingHeader(const char* address, unsigned char out[24]) {
+  memset(out, 0, 24);
+  out[1] = 2;  // length
+  out[2] = 2;  // type
+  out[3] = 1;  // segments left
+  if (inet_pton(AF_INET6, address, out + 8) != 1) {
+    errno = EINVAL;
+    return -1;
+  }
+  return 0;
+}
+
+// rthdr-send HOW PORT FIRST TEXT: a socket to [::1]:PORT with a routing header whose first
+// segment is FIRST (setsockopt IPV6_RTHDR). HOW: sendto (UDP, TEXT to the address), write (UDP
+// connected first, then TEXT by write(2)) or tcp (a non-blocking connect, given 3 s). Reports
+// what the setsockopt answered (set, or the errno's name) and then the send's byte count, or
+// "connected" / "timeout", or the errno's name.
+static int RthdrSend(const char* how, const char* port, const char* first, const char* text) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int tcp = strcmp(how, "tcp") == 0;
+  int fd = AddressedSocket("::1", port, tcp ? SOCK_STREAM | SOCK_NONBLOCK : SOCK_DGRAM, &target,
+                           &length);
+  if (fd < 0) return Report(-1, NULL);
+  if (strcmp(how, "write") == 0 && connect(fd, (struct sockaddr*)&target, length) != 0) {
+    return Report(-1, NULL);
+  }
+  unsigned char header[40];
+  if (SegmentRoutingHeader(first, header) != 0) return Report(-1, NULL);
+  const char* rthdr = "set";
+  if (setsockopt(fd, IPPROTO_IPV6, IPV6_RTHDR, header, sizeof header) != 0) {
+    rthdr = ErrnoName(errno);
+  }
+  long rc;
+  char result[32];
+  if (tcp) {
+    rc = connect(fd, (struct sockaddr*)&target, length);
+    if (rc != 0 && errno == EINPROGRESS) {
+      struct pollfd ready = {fd, POLLOUT, 0};
+      int error = 0;
+      socklen_t size = sizeof error;
+      if (poll(&ready, 1, 3000) == 0) {
+        rc = -1;
+        errno = ETIMEDOUT;
+      } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0) {
+        rc = error ? -1 : 0;
+        errno = error;
+      }
+    }
+    snprintf(result, sizeof result, "%s", rc == 0 ? "connected" : ErrnoName(errno));
+  } else {
+    rc = strcmp(how, "write") == 0
+             ? write(fd, text, strlen(text))
+             : sendto(fd, text, strlen(text), 0, (struct sockaddr*)&target, length);
+    if (rc < 0) {
+      snprintf(result, sizeof result, "%s", ErrnoName(errno));
+    } else {
+      snprintf(result, sizeof result, "sent=%ld", rc);
+    }
+  }
+  char out[96];
+  snprintf(out, sizeof out, "rthdr=%s %s", rthdr, result);
+  return ReportOk(out);
+}
+
+// setsockopt-ipv6 OPTION HIGH: setsockopt(2) at level IPPROTO_IPV6 of IPV6_RTHDR (a segment
+// routing header to fd00::99), IPV6_2292RTHDR (1) or IPV6_2292PKTOPTIONS (a control message
+// holding a type 2 routing header to fd00::99), by its number. HIGH 1 sets the upper 32 bits
+// of the level and the option, which the kernel does not read.
+static int SetsockoptIpv6(const char* option, const char* high) {
+  int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Report(-1, NULL);
+  long name = strtol(option, NULL, 0);
+  unsigned long upper = strcmp(high, "1") == 0 ? 1UL << 32 : 0;
+  union {
+    unsigned char bytes[CMSG_SPACE(24)];
+    struct cmsghdr align;
+  } value;
+  memset(&value, 0, sizeof value);
+  socklen_t size = sizeof(int);
+  if (name == IPV6_RTHDR) {
+    if (SegmentRoutingHeader("fd00::99", value.bytes) != 0) return Report(-1, NULL);
+    size = 40;
+  } else if (name == IPV6_2292PKTOPTIONS) {
+    value.align.cmsg_level = IPPROTO_IPV6;
+    value.align.cmsg_type = IPV6_RTHDR;
+    value.align.cmsg_len = CMSG_LEN(24);
+    if (Type2RoutingHeader("fd00::99", CMSG_DATA(&value.align)) != 0) return Report(-1, NULL);
+    size = sizeof value.bytes;
+  } else {
+    value.bytes[0] = 1;
+  }
+  return Report(syscall(SYS_setsockopt, fd, upper | IPPROTO_IPV6, upper | (unsigned long)name,
+                        value.bytes, size),
+                "set");
+}
+
+// udp-cmsg ADDRESS PORT LEVEL TYPE HEX TEXT: TEXT by sendmsg(2) on a UDP socket, to
+// ADDRESS:PORT, with one control message of LEVEL and TYPE (numbers) whose data is HEX, or
+// with a type 2 routing header to the address HEX names when HEX starts with "rt2:".
+static int UdpControl(const char* address, const char* port, const char* level,
+                      const char* type, const char* hex, const char* text) {
+  struct sockaddr_storage target;
+  socklen_t length;
+  int fd = AddressedSocket(address, port, SOCK_DGRAM, &target, &length);
+  if (fd < 0) return Report(-1, NULL);
+  union {
+    unsigned char bytes[CMSG_SPACE(64)];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  size_t size = 0;
+  if (strncmp(hex, "rt2:", 4) == 0) {
+    if (Type2RoutingHeader(hex + 4, CMSG_DATA(&control.align)) != 0) return Report(-1, NULL);
+    size = 24;
+  } else {
+    for (; hex[0] && hex[1] && size < 64; hex += 2) {
+      char pair[3] = {hex[0], hex[1], 0};
+      CMSG_DATA(&control.align)[size++] = (unsigned char)strtoul(pair, NULL, 16);
+    }
+  }
+  control.align.cmsg_level = atoi(level);
+  control.align.cmsg_type = atoi(type);
+  control.align.cmsg_len = CMSG_LEN(size);
+  struct iovec piece = {(void*)text, strlen(text)};
+  struct msghdr message = {.msg_name = &target, .msg_namelen = length, .msg_iov = &piece,
+                           .msg_iovlen = 1, .msg_control = control.bytes,
+                           .msg_controllen = CMSG_SPACE(size)};
+  return Report(sendmsg(fd, &message, 0), NULL);
 }
 
 // A descriptor of the probe's own moved up to 900 or beyond, out of the way of the numbers a
@@ -1269,6 +1420,12 @@ static int Dispatch(int argc, char** argv) {
   if (IS("udp-batch")) { NEED(3); return UdpBatch(argv[1], argv[2], argv[3]); }
   if (IS("tfo-sendto")) { NEED(3); return TfoSendto(argv[1], argv[2], argv[3]); }
   if (IS("tfo-connect")) { NEED(3); return TfoConnect(argv[1], argv[2], argv[3]); }
+  if (IS("rthdr-send")) { NEED(4); return RthdrSend(argv[1], argv[2], argv[3], argv[4]); }
+  if (IS("setsockopt-ipv6")) { NEED(2); return SetsockoptIpv6(argv[1], argv[2]); }
+  if (IS("udp-cmsg")) {
+    NEED(6);
+    return UdpControl(argv[1], argv[2], argv[3], argv[4], argv[5], argv[6]);
+  }
   if (IS("zerocopy")) { NEED(3); return ZeroCopy(argv[1], argv[2], argv[3]); }
   if (IS("bind-unix")) { NEED(1); return BindUnix(argv[1]); }
   if (IS("vsock")) { NEED(2); return Vsock(argv[1], argv[2]); }
