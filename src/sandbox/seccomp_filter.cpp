@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -146,6 +147,27 @@ Result<std::vector<sock_filter>> ExportBpf(scmp_filter_ctx ctx) {
   return program;
 }
 
+// Notifies `nr` when `test` holds and allows it otherwise; the rules cover every value, so no
+// call falls through to the default action.
+int NotifyWhen(scmp_filter_ctx ctx, int nr, const syscalls::ArgumentTest& test) {
+  auto arg = static_cast<unsigned>(test.argument);
+  if (test.bits == 0) {
+    int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_CMP64(arg, SCMP_CMP_NE, 0));
+    return rc == 0 ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP64(arg, SCMP_CMP_EQ, 0))
+                   : rc;
+  }
+  // Any of the bits: one rule per bit, as the conditions cannot say "not zero" of a mask.
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+                            SCMP_CMP64(arg, SCMP_CMP_MASKED_EQ, test.bits, 0));
+  for (uint64_t bit = 1; rc == 0 && bit != 0; bit <<= 1) {
+    if (test.bits & bit) {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1,
+                            SCMP_CMP64(arg, SCMP_CMP_MASKED_EQ, bit, bit));
+    }
+  }
+  return rc;
+}
+
 }  // namespace
 
 Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
@@ -184,18 +206,17 @@ Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified) {
     free(name);
     std::string what = "rule for syscall " + std::to_string(nr);
     int rc = 0;
-    if (std::find(notified.begin(), notified.end(), nr) != notified.end()) {
-      int argument = syscalls::NotifiedOnlyWhenArgumentSet(nr);
-      if (argument < 0) {
-        rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
-      } else {
-        // sendto(2) without an address sends where the socket's connect was decided to go.
-        auto arg = static_cast<unsigned>(argument);
-        rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, SCMP_CMP64(arg, SCMP_CMP_NE, 0));
-        if (rc == 0) {
-          rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_CMP64(arg, SCMP_CMP_EQ, 0));
-        }
-      }
+    bool listed = std::find(notified.begin(), notified.end(), nr) != notified.end();
+    std::optional<syscalls::ArgumentTest> test;
+    if (listed) {
+      test = syscalls::NotifiedOnlyWhen(nr);
+    } else if (!notified.empty()) {
+      test = syscalls::NotifiedWhenLeftOut(nr);
+    }
+    if (test) {
+      rc = NotifyWhen(ctx, nr, *test);
+    } else if (listed) {
+      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
     } else if (!known || nr == nr_clone3) {
       continue;  // the default action: ENOSYS
     } else if (denied.count(nr)) {

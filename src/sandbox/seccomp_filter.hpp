@@ -29,7 +29,10 @@ struct SeccompProgram {
 //     EPERM; clone3 fails with ENOSYS so libc falls back to clone, whose flags are visible;
 //  3. the default: a syscall the filter does not know (newer than this libseccomp) fails with
 //     ENOSYS, so programs take their fallback paths.
-//  `notified`: syscalls answered by the supervisor (SECCOMP_RET_USER_NOTIF) instead.
+//  `notified`: syscalls answered by the supervisor (SECCOMP_RET_USER_NOTIF) instead, in the
+//  cases syscalls::NotifiedOnlyWhen() gives; of the mediated calls it leaves out, those of
+//  syscalls::NotifiedWhenLeftOut() are notified in the cases that gives (when `notified` is not
+//  empty: an empty list means no listener).
 Result<SeccompProgram> BuildSeccompProgram(const std::vector<int>& notified);
 
 // Installs the program; with SECCOMP_FILTER_FLAG_NEW_LISTENER in `flags`, stores the listener

@@ -1,5 +1,6 @@
 #include "aarm/syscalls/mediated.hpp"
 
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <array>
@@ -72,6 +73,8 @@ constexpr std::array kMediated = {
 };
 
 constexpr int kSendtoAddressArgument = 4;
+constexpr int kSendmsgFlagsArgument = 2;
+constexpr int kSendmmsgFlagsArgument = 3;
 
 }  // namespace
 
@@ -100,6 +103,15 @@ std::vector<int> NotifiedSyscalls(bool shared_network) {
   return out;
 }
 
-int NotifiedOnlyWhenArgumentSet(int nr) { return nr == __NR_sendto ? kSendtoAddressArgument : -1; }
+std::optional<ArgumentTest> NotifiedOnlyWhen(int nr) {
+  if (nr == __NR_sendto) return ArgumentTest{kSendtoAddressArgument};
+  return std::nullopt;
+}
+
+std::optional<ArgumentTest> NotifiedWhenLeftOut(int nr) {
+  if (nr == __NR_sendmsg) return ArgumentTest{kSendmsgFlagsArgument, MSG_FASTOPEN};
+  if (nr == __NR_sendmmsg) return ArgumentTest{kSendmmsgFlagsArgument, MSG_FASTOPEN};
+  return std::nullopt;
+}
 
 }  // namespace aarm::syscalls

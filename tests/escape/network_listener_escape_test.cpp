@@ -82,19 +82,24 @@ TEST_CASE("the agent cannot connect to the transparent listener itself",
 
 TEST_CASE("a Fast Open connect cannot reach the transparent listener",
           "[escape][network][proxy]") {
-  // sendto(MSG_FASTOPEN) connects an unconnected TCP socket; TCP_FASTOPEN_CONNECT makes
-  // connect(2) wait for the first write to do it.
+  // sendto, sendmsg or sendmmsg with MSG_FASTOPEN connects an unconnected TCP socket;
+  // TCP_FASTOPEN_CONNECT makes connect(2) wait for the first write to do it. The filter
+  // notifies sendmsg and sendmmsg in the sandbox only with that flag, the supervisor decides
+  // them as the connect they are.
   ListenerWorld world;
-  for (const std::string how : {"tfo-sendto", "tfo-connect"}) {
+  for (const std::string how : {"tfo-sendto", "tfo-connect", "tfo-sendmsg", "tfo-sendmmsg"}) {
     INFO(how);
     auto run = world.Probe({how, "127.0.0.1", std::to_string(kTransparentPort), "x"});
     CHECK(FirstLine(run.result.out) == "errno 111 ECONNREFUSED");
     CheckRefusal(world, run, "127.0.0.1");
   }
-  // The sandbox's own proxy is still reached that way.
-  auto proxy = world.Probe({"tfo-sendto", "127.0.0.1", "3128", "x"});
-  CHECK(FirstLine(proxy.result.out) == "ok 1");
-  CHECK(ActionRecords(proxy.records, "net.connect").empty());
+  // The sandbox's own proxy is still reached that way (one byte, or one message).
+  for (const std::string how : {"tfo-sendto", "tfo-sendmsg", "tfo-sendmmsg"}) {
+    INFO(how);
+    auto proxy = world.Probe({how, "127.0.0.1", "3128", "x"});
+    CHECK(FirstLine(proxy.result.out) == "ok 1");
+    CHECK(ActionRecords(proxy.records, "net.connect").empty());
+  }
 }
 
 TEST_CASE("a thread rewriting a connect's port never reaches the transparent listener",

@@ -3,6 +3,8 @@
 // them by role.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -66,10 +68,24 @@ const MediatedSyscall* FindMediated(int nr);
 // goes to one most often.
 std::vector<int> NotifiedSyscalls(bool shared_network);
 
-// For a notified call that needs a notification only when one argument is non-zero, that
-// argument's index; -1 for the others. sendto(2) with a null address sends on a connected
-// socket, which was decided when it connected: the filter lets it run at kernel speed.
-int NotifiedOnlyWhenArgumentSet(int nr);
+// A test the seccomp filter makes on one argument of a call.
+struct ArgumentTest {
+  int argument;
+  // The test holds when any of these bits is set in the argument; 0: when it is not zero.
+  uint64_t bits = 0;
+};
+
+// For a call of NotifiedSyscalls() that needs a notification only in some cases, the test
+// that picks them; the filter lets the others run at kernel speed. sendto(2) with a null
+// address sends on a connected socket, which was decided when it connected.
+std::optional<ArgumentTest> NotifiedOnlyWhen(int nr);
+
+// For a mediated call NotifiedSyscalls() leaves out, the cases the filter notifies all the
+// same. sendmsg(2) and sendmmsg(2) with MSG_FASTOPEN (in their flags argument, which applies
+// to every message of a sendmmsg) connect an unconnected TCP socket to the address they
+// carry: in mode proxy that connect must be decided, as a connect(2) to the transparent
+// listener is.
+std::optional<ArgumentTest> NotifiedWhenLeftOut(int nr);
 
 // connect, bind, listen and the sends.
 bool IsSocketFamily(Family family);

@@ -1,6 +1,9 @@
 // The seccomp filter's own answers, installed in a forked child: the socket options that give a
-// socket an IPv6 routing header are EPERM whatever the upper 32 bits of level and option hold.
-// Every call is made on descriptor -1, so one the filter lets through fails with EBADF.
+// socket an IPv6 routing header are EPERM whatever the upper 32 bits of level and option hold;
+// sendmsg and sendmmsg, where the list of notified calls leaves them out, are notified only
+// with MSG_FASTOPEN in their flags (the low 32 bits, which the kernel reads), and every one
+// where it lists them. Every call is made on descriptor -1, so one the filter lets through
+// fails with EBADF.
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
@@ -28,6 +31,12 @@ constexpr int kNotifiedErrno = ECANCELED;
 constexpr unsigned long kHigh = 1UL << 32;
 
 enum class Call {
+  kSendmsg,
+  kSendmsgFastOpen,
+  kSendmsgFastOpenHigh,  // MSG_FASTOPEN, and a bit above the 32 the kernel reads
+  kSendmsgHighOnly,      // only a bit above the 32 the kernel reads
+  kSendmmsg,
+  kSendmmsgFastOpen,
   kRthdr,
   kRthdrHigh,
   k2292Rthdr,
@@ -37,8 +46,25 @@ enum class Call {
 };
 
 long Make(Call call) {
+  char byte = 'x';
+  iovec piece{&byte, 1};
+  mmsghdr message{};
+  message.msg_hdr.msg_iov = &piece;
+  message.msg_hdr.msg_iovlen = 1;
   int on = 1;
   switch (call) {
+    case Call::kSendmsg:
+      return syscall(SYS_sendmsg, -1, &message.msg_hdr, 0);
+    case Call::kSendmsgFastOpen:
+      return syscall(SYS_sendmsg, -1, &message.msg_hdr, MSG_FASTOPEN);
+    case Call::kSendmsgFastOpenHigh:
+      return syscall(SYS_sendmsg, -1, &message.msg_hdr, kHigh | MSG_FASTOPEN);
+    case Call::kSendmsgHighOnly:
+      return syscall(SYS_sendmsg, -1, &message.msg_hdr, kHigh);
+    case Call::kSendmmsg:
+      return syscall(SYS_sendmmsg, -1, &message, 1, 0);
+    case Call::kSendmmsgFastOpen:
+      return syscall(SYS_sendmmsg, -1, &message, 1, MSG_FASTOPEN);
     case Call::kRthdr:
       return syscall(SYS_setsockopt, -1, IPPROTO_IPV6, IPV6_RTHDR, &on, sizeof on);
     case Call::kRthdrHigh:
@@ -145,6 +171,31 @@ TEST_CASE("routing-header socket options are EPERM, compared on the low 32 bits"
     CHECK(outcome.errnos == std::vector<int>{EPERM, EPERM, EPERM, EPERM, EBADF, EBADF});
     CHECK(outcome.notified.empty());
   }
+}
+
+TEST_CASE("sendmsg and sendmmsg left out of the list are notified only with MSG_FASTOPEN",
+          "[sandbox][seccomp]") {
+  auto outcome = RunUnderFilter({__NR_connect},
+                                {Call::kSendmsg, Call::kSendmsgFastOpen, Call::kSendmsgHighOnly,
+                                 Call::kSendmsgFastOpenHigh, Call::kSendmmsg,
+                                 Call::kSendmmsgFastOpen});
+  CHECK(outcome.errnos ==
+        std::vector<int>{EBADF, kNotifiedErrno, EBADF, kNotifiedErrno, EBADF, kNotifiedErrno});
+  CHECK(outcome.notified == std::vector<int>{__NR_sendmsg, __NR_sendmsg, __NR_sendmmsg});
+}
+
+TEST_CASE("sendmsg and sendmmsg in the list are notified whatever their flags",
+          "[sandbox][seccomp]") {
+  auto outcome = RunUnderFilter({__NR_sendmsg, __NR_sendmmsg},
+                                {Call::kSendmsg, Call::kSendmsgFastOpen, Call::kSendmmsg});
+  CHECK(outcome.errnos == std::vector<int>{kNotifiedErrno, kNotifiedErrno, kNotifiedErrno});
+  CHECK(outcome.notified == std::vector<int>{__NR_sendmsg, __NR_sendmsg, __NR_sendmmsg});
+}
+
+TEST_CASE("without a listener nothing is notified, MSG_FASTOPEN or not", "[sandbox][seccomp]") {
+  auto outcome = RunUnderFilter({}, {Call::kSendmsgFastOpen, Call::kSendmmsgFastOpen});
+  CHECK(outcome.errnos == std::vector<int>{EBADF, EBADF});
+  CHECK(outcome.notified.empty());
 }
 
 }  // namespace
