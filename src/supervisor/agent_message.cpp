@@ -75,8 +75,15 @@ bool SetsRoutingHeader(const cmsghdr& cmsg) {
          (cmsg.cmsg_type == IPV6_RTHDR || cmsg.cmsg_type == IPV6_2292RTHDR);
 }
 
-// Walks the control data: a header whose length does not fit is EINVAL, a routing header
-// EPERM. SECURITY: the descriptors an SCM_RIGHTS message names are the agent's; the copy must
+// SECURITY: the kernel checks explicit credentials against the process that sends, the
+// supervisor: passed on, the agent could name aarm-run's pid to a host service. EPERM, what
+// the kernel answers an unprivileged sender naming another pid.
+bool SetsCredentials(const cmsghdr& cmsg) {
+  return cmsg.cmsg_level == SOL_SOCKET && cmsg.cmsg_type == SCM_CREDENTIALS;
+}
+
+// Walks the control data: a header whose length does not fit is EINVAL, a routing header or
+// credentials EPERM. SECURITY: the descriptors an SCM_RIGHTS message names are the agent's; the copy must
 // name the same open files as descriptors of ours (`pidfd` >= 0: a unix socket, which passes
 // them; -1 leaves them as they are).
 Result<void> CheckControl(int pidfd, CopiedMessage& out) {
@@ -93,6 +100,7 @@ Result<void> CheckControl(int pidfd, CopiedMessage& out) {
       return FailErrno("bad control message", EINVAL);
     }
     if (SetsRoutingHeader(*cmsg)) return FailErrno("routing header", EPERM);
+    if (SetsCredentials(*cmsg)) return FailErrno("credentials", EPERM);
     if (pidfd < 0 || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
     size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     auto* fds = reinterpret_cast<int*>(CMSG_DATA(cmsg));

@@ -47,8 +47,8 @@ Result<AgentMsghdr> ReadMsghdr(pid_t pid, uint64_t address);
 
 // Copies the message `header` describes. `message_socket`: a datagram or seqpacket socket,
 // whose messages go whole or not at all. `pidfd`: where SCM_RIGHTS descriptors are taken from
-// (unix sockets; -1 leaves them as they are). Control data holding an IPv6 routing header is
-// EPERM. Errors carry the errno the agent gets.
+// (unix sockets; -1 leaves them as they are). Control data holding an IPv6 routing header or
+// SCM_CREDENTIALS is EPERM. Errors carry the errno the agent gets.
 Result<CopiedMessage> CopyMessage(pid_t pid, const AgentMsghdr& header, bool message_socket,
                                   int pidfd);
 

@@ -7,7 +7,7 @@
 // send passes are the agent's, never the supervisor's, and the kernel keeps no pages of the
 // supervisor's copy after the call (MSG_ZEROCOPY). No IPv6 routing header, as a socket option
 // or as a send's control data, takes a packet past the address decided, and control data
-// borrows none of aarm-run's privileges.
+// borrows none of aarm-run's privileges, nor its pid (SCM_CREDENTIALS).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -673,6 +673,26 @@ TEST_CASE("a descriptor number the agent does not hold passes nothing, aarm-run'
   CHECK(Count(line, "ebadf") == 2 * count);  // the number alone, and after one the agent holds
   CHECK(Count(line, "went") == 0);
   CHECK(Count(line, "received") == 0);
+  CHECK(result.status == 0);
+  CHECK(VerifyProblems(ws, receipts).empty());
+}
+
+TEST_CASE("a send's credentials cannot claim aarm-run's pid", "[escape][network]") {
+  // The kernel checks an explicit SCM_CREDENTIALS against the process that sends. The
+  // supervisor sends the agent's sendmsg itself: passed through, credentials naming aarm-run's
+  // pid would reach a host service as aarm-run's. Refused (EPERM) before anything is sent,
+  // whichever pid they name; a send without them still goes.
+  Workspace ws;
+  ws.WriteProfile(HostModeToml({}, {}, {}));
+  std::string pid_file = ws.Project("pid");
+  std::string receipts;
+  Process run(RecordingRun(ws, ProbeCommand({"pass-cred", pid_file}), {}, &receipts));
+  REQUIRE(run.WaitForOutput("ready\n", 10s));
+  WriteFileText(pid_file + ".part", std::to_string(run.Pid()));
+  std::filesystem::rename(pid_file + ".part", pid_file);
+  auto result = run.Wait(10s);
+  CHECK(FirstLine(result.out.substr(result.out.find('\n') + 1)) ==
+        "ok named=EPERM own=EPERM plain=sent received=1");
   CHECK(result.status == 0);
   CHECK(VerifyProblems(ws, receipts).empty());
 }

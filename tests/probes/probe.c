@@ -426,6 +426,59 @@ static int PassFd(const char* claim) {
   return ReportOk(out);
 }
 
+// 0, or the errno of a sendmsg(2) of one byte, with SCM_CREDENTIALS naming `pid` and the
+// probe's uid and gid when `with_credentials`.
+static int CredentialSend(int fd, pid_t pid, int with_credentials) {
+  union {
+    char buffer[CMSG_SPACE(sizeof(struct ucred))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct ucred credentials = {pid, getuid(), getgid()};
+  control.align.cmsg_level = SOL_SOCKET;
+  control.align.cmsg_type = SCM_CREDENTIALS;
+  control.align.cmsg_len = CMSG_LEN(sizeof credentials);
+  memcpy(CMSG_DATA(&control.align), &credentials, sizeof credentials);
+  char byte = 'x';
+  struct iovec piece = {&byte, 1};
+  struct msghdr message = {.msg_iov = &piece, .msg_iovlen = 1};
+  if (with_credentials) {
+    message.msg_control = control.buffer;
+    message.msg_controllen = sizeof control.buffer;
+  }
+  return sendmsg(fd, &message, 0) == 1 ? 0 : errno;
+}
+
+// pass-cred FILE: prints "ready", waits (10 s at most) for FILE holding a pid, then over a
+// unix datagram socketpair whose receiver asks for credentials (SO_PASSCRED) sends one datagram
+// with SCM_CREDENTIALS naming that pid, one naming the probe's own, and one with none.
+// Reports how each send ended and how many datagrams arrived.
+static int PassCredentials(const char* pid_path) {
+  printf("ready\n");
+  fflush(stdout);
+  FILE* file = NULL;
+  for (int i = 0; i < 1000 && !(file = fopen(pid_path, "re")); ++i) usleep(10000);
+  if (!file) return Report(-1, NULL);
+  int claimed = 0;
+  int scanned = fscanf(file, "%d", &claimed);
+  fclose(file);
+  if (scanned != 1) return Report(-1, NULL);
+  int pair[2], on = 1;
+  if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) return Report(-1, NULL);
+  if (setsockopt(pair[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) return Report(-1, NULL);
+  int named = CredentialSend(pair[0], claimed, 1);
+  int own = CredentialSend(pair[0], getpid(), 1);
+  int plain = CredentialSend(pair[0], 0, 0);
+  long received = 0;
+  char byte;
+  while (recv(pair[1], &byte, 1, MSG_DONTWAIT) == 1) ++received;
+  char out[128];
+  snprintf(out, sizeof out, "named=%s own=%s plain=%s received=%ld",
+           named ? ErrnoName(named) : "sent", own ? ErrnoName(own) : "sent",
+           plain ? ErrnoName(plain) : "sent", received);
+  return ReportOk(out);
+}
+
 // udp-batch ADDRESS FIRST SECOND: one sendmmsg(2) of two datagrams, "one" to ADDRESS:FIRST and
 // "two" to ADDRESS:SECOND, on one unconnected socket; the messages it did not send go again in
 // a second sendmmsg, as a program retrying the rest does. Reports the first call's count, each
@@ -1432,6 +1485,7 @@ static int Dispatch(int argc, char** argv) {
   if (IS("unix-echo")) { NEED(1); return UnixEcho(argv[1]); }
   if (IS("pass-fd")) { NEED(1); return PassFd(argv[1]); }
   if (IS("pass-unheld")) { NEED(1); return PassUnheld(argv[1]); }
+  if (IS("pass-cred")) { NEED(1); return PassCredentials(argv[1]); }
   if (IS("udp-batch")) { NEED(3); return UdpBatch(argv[1], argv[2], argv[3]); }
   if (IS("tfo-sendto")) { NEED(3); return TfoSendto(argv[1], argv[2], argv[3]); }
   if (IS("tfo-connect")) { NEED(3); return TfoConnect(argv[1], argv[2], argv[3]); }

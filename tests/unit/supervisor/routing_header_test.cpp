@@ -1,6 +1,7 @@
 // Control data the supervisor would send in the agent's place: an IPv6 routing header in it
-// sends the packet to the header's first segment instead of the address decided, so a copy
-// holding one is EPERM, on any socket; other control data is copied as it is.
+// sends the packet to the header's first segment instead of the address decided, and
+// SCM_CREDENTIALS would be checked against the supervisor, so a copy holding either is EPERM,
+// on any socket; other control data is copied as it is.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -53,6 +54,18 @@ TEST_CASE("control data holding an IPv6 routing header is EPERM", "[supervisor][
   }
 }
 
+TEST_CASE("control data holding SCM_CREDENTIALS is EPERM", "[supervisor][network]") {
+  for (bool after_another : {false, true}) {
+    INFO((after_another ? "after a hop limit" : "alone"));
+    Control control;
+    if (after_another) control.Add(IPPROTO_IPV6, IPV6_HOPLIMIT, sizeof(int));
+    control.Add(SOL_SOCKET, SCM_CREDENTIALS, sizeof(ucred));
+    auto copied = Copy(control);
+    REQUIRE_FALSE(copied);
+    CHECK(copied.error().sys_errno == EPERM);
+  }
+}
+
 TEST_CASE("other control data is copied as it is", "[supervisor][network]") {
   Control control;
   control.Add(IPPROTO_IPV6, IPV6_HOPLIMIT, sizeof(int));
@@ -60,6 +73,7 @@ TEST_CASE("other control data is copied as it is", "[supervisor][network]") {
   // The same option numbers at another level are other options.
   Control other_level;
   other_level.Add(IPPROTO_IP, IPV6_RTHDR, 24);
+  other_level.Add(IPPROTO_IP, SCM_CREDENTIALS, sizeof(ucred));
   for (const Control* data : {&control, &other_level}) {
     auto copied = Copy(*data);
     REQUIRE(copied);
