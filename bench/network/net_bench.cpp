@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -37,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "../src/positive_argument.h"
 #include "aarm/base/unique_fd.hpp"
 #include "aarm/network/network_service.hpp"
 #include "aarm/policy/engine.hpp"
@@ -361,15 +363,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string mode = argv[1];
-  char* end = nullptr;
-  errno = 0;
-  const long amount = std::strtol(argv[2], &end, 10);
+  const long amount = PositiveArgument(argv[2], LONG_MAX);
   std::vector<std::string> paths(argv + 3, argv + argc);
   const bool known_paths = std::all_of(paths.begin(), paths.end(), [&](const std::string& p) {
     return std::find(all_paths.begin(), all_paths.end(), p) != all_paths.end();
   });
-  if ((mode != "connections" && mode != "download") || errno != 0 || *end != '\0' ||
-      amount <= 0 || !known_paths || (mode == "download" && !paths.empty())) {
+  if (amount < 0) {
+    std::fprintf(stderr, "net_bench: %s must be a positive number, not '%s'\n",
+                 mode == "download" ? "BYTES" : "COUNT", argv[2]);
+    return 2;
+  }
+  if ((mode != "connections" && mode != "download") || !known_paths ||
+      (mode == "download" && !paths.empty())) {
     std::fputs(kUsage, stderr);
     return 2;
   }

@@ -30,11 +30,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../src/positive_argument.h"
 
 enum { kPatternPeriod = 251, kChunk = 1 << 20, kHeadMax = 8192 };
 
@@ -263,10 +266,9 @@ static unsigned long long Fetch(const struct Target* target, const char* path, i
 }
 
 static long Count(const char* text) {
-  char* end;
-  long value = strtol(text, &end, 10);
-  if (*end != '\0' || value <= 0) {
-    fprintf(stderr, "net_load: not a positive count: %s\n", text);
+  long value = PositiveArgument(text, LONG_MAX);
+  if (value < 0) {
+    fprintf(stderr, "net_load: N must be a positive number, not '%s'\n", text);
     exit(2);
   }
   return value;

@@ -72,5 +72,26 @@ TEST_CASE("receipt_log_gen refuses a record count that is not a positive number"
   CHECK_THAT(raw.err, Catch::StartsWith("receipt_log_gen: key: "));
 }
 
+TEST_CASE("the network bench programs refuse a count that is not a positive number",
+          "[e2e][bench][bad-input]") {
+  const std::string bench = BenchPath("net_bench");
+  const std::string load = BenchPath("net_load");
+  REQUIRE(PathExists(bench));
+  REQUIRE(PathExists(load));
+  for (const std::string& count : kBadCounts) {
+    INFO("'" << count << "'");
+    CheckRefused(RunBench({bench, "connections", count, "bare"}), 2,
+                 "net_bench: COUNT must be a positive number, not '" + count + "'");
+    CheckRefused(RunBench({bench, "download", count}), 2,
+                 "net_bench: BYTES must be a positive number, not '" + count + "'");
+    CheckRefused(RunBench({load, "direct", "connections", count, "127.0.0.1", "1"}), 2,
+                 "net_load: N must be a positive number, not '" + count + "'");
+  }
+  CHECK(RunBench({bench, "connections", "3", "nowhere"}).status == 2);  // an unknown path
+  auto ran = RunBench({bench, "connections", "3", "bare", "floor"});
+  CHECK(ran.status == 0);
+  CHECK_THAT(ran.out, Catch::StartsWith("bare\t") && Catch::Contains("\nfloor\t"));
+}
+
 }  // namespace
 }  // namespace aarm::testing
